@@ -1,0 +1,6 @@
+"""The embedded default driver: everything in one DuckDB file."""
+
+from nebula_kernel.drivers.duckdb._repo import DuckDbResourceRepo, open_duckdb
+from nebula_kernel.drivers.duckdb._schema import SCHEMA_STATEMENTS, SCHEMA_VERSION
+
+__all__ = ["SCHEMA_STATEMENTS", "SCHEMA_VERSION", "DuckDbResourceRepo", "open_duckdb"]

@@ -1,0 +1,436 @@
+"""Group commit: one thread turns every concurrent transaction into as few DuckDB commits as it can.
+
+Writers hand a prepared transaction to :meth:`Committer.submit` and wait. The committer thread
+takes whatever has queued up while the previous commit was running, checks every transaction's
+eTag preconditions against the latest state (the second check of the double eTag check), and
+writes all that passed in one storage transaction. Transactions in a batch are applied in queue
+order: a later one sees the earlier ones' writes, so two writers racing on one eTag cannot both
+win. A transaction either commits with its batch or fails on its own; a storage failure fails
+the whole batch and leaves nothing behind.
+
+The committer is the only writer, so the heads it caches stay authoritative.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from nebula_kernel.errors import (
+    ConflictItem,
+    NebulaError,
+    StoreClosed,
+    StoreError,
+    TransactionConflict,
+)
+from nebula_kernel.ports import ChangeRow, Clock, HeadRow, ResourceRepo, SnapshotRow, WriteBatch
+from nebula_kernel.resources._history import previous_values
+from nebula_kernel.resources._model import (
+    CURRENT_VALID_TO,
+    Change,
+    ETagPrecondition,
+    describe_precondition,
+    precondition_holds,
+)
+from nebula_kernel.resources._snapshots import to_resource
+
+__all__ = ["Committer", "PreparedOp", "PreparedTx", "Retry", "dumps"]
+
+Key = tuple[str, str, str]
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedOp:
+    """One validated, guard-approved write.
+
+    ``observed`` is the eTag the writer saw when it ran guards (``None`` = absent); when
+    ``check_observed`` is set the commit also requires it unchanged, because a guard decided on it.
+    """
+
+    key: Key
+    op: Literal["put", "delete"]
+    value: dict[str, Any] | None
+    expected: ETagPrecondition
+    observed: str | None
+    check_observed: bool
+    schema_version: int
+
+
+@dataclass(slots=True)
+class PreparedTx:
+    star: str
+    principal: str
+    ops: Sequence[PreparedOp]
+    future: Future[list[Change]] = field(default_factory=Future)
+
+
+class Retry(Exception):
+    """The state a guard decided on changed before the commit; prepare the transaction again."""
+
+
+@dataclass(slots=True)
+class _Rewrite:
+    key: Key
+    sid: int
+    value: str
+    schema_version: int
+    future: Future[bool] = field(default_factory=Future)
+
+
+class Committer:
+    def __init__(
+        self,
+        repo: ResourceRepo,
+        clock: Clock,
+        publish: Any,
+        *,
+        max_batch: int = 256,
+        cache_size: int = 100_000,
+    ) -> None:
+        self._repo = repo
+        self._clock = clock
+        self._publish = publish
+        self._max_batch = max_batch
+        self._cache: OrderedDict[Key, HeadRow] = OrderedDict()
+        self._cache_size = cache_size
+        self._sid, self._eid, self._seq = repo.counters()
+        self._last_at: dict[str, datetime] = {}
+        self._queue: queue.SimpleQueue[PreparedTx | _Rewrite | None] = queue.SimpleQueue()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="nebula-committer", daemon=True)
+        self._thread.start()
+
+    # -- API for writers ------------------------------------------------------------------------
+
+    def last_seqs(self) -> dict[str, int]:
+        return dict(self._seq)
+
+    def submit(self, tx: PreparedTx) -> list[Change]:
+        if self._closed:
+            raise StoreClosed("The store is closed; open it again to write.")
+        self._queue.put(tx)
+        return tx.future.result()
+
+    def rewrite(self, key: Key, sid: int, value: str, schema_version: int) -> bool:
+        """Store a migrated value in the current snapshot ``sid``, if it is still current."""
+        if self._closed:
+            return False
+        job = _Rewrite(key, sid, value, schema_version)
+        self._queue.put(job)
+        return job.future.result()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._queue.put(None)
+            self._thread.join()
+
+    # -- the committer thread -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            if isinstance(job, _Rewrite):
+                self._rewrite(job)
+                continue
+            batch = [job]
+            stop = False
+            while len(batch) < self._max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                if isinstance(more, _Rewrite):
+                    self._commit(batch)
+                    batch = []
+                    self._rewrite(more)
+                    continue
+                batch.append(more)
+            if batch:
+                self._commit(batch)
+            if stop:
+                return
+
+    def _heads(self, keys: Sequence[Key]) -> dict[Key, HeadRow]:
+        found: dict[Key, HeadRow] = {}
+        missing: list[Key] = []
+        for key in keys:
+            head = self._cache.get(key)
+            if head is None:
+                missing.append(key)
+            else:
+                self._cache.move_to_end(key)
+                found[key] = head
+        if missing:
+            loaded = self._repo.read_heads_for_write(missing)
+            found.update(loaded)
+            self._remember(loaded.values())
+        return found
+
+    def _remember(self, heads: Any) -> None:
+        for head in heads:
+            self._cache[head.key] = head
+            self._cache.move_to_end(head.key)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    def _now(self, star: str) -> datetime:
+        # Strictly increasing per star, so "as of" any instant names one snapshot per resource.
+        now = self._clock.now()
+        last = self._last_at.get(star)
+        if last is not None and now <= last:
+            now = last + _ONE_MICROSECOND
+        self._last_at[star] = now
+        return now
+
+    def _commit(self, batch: list[PreparedTx]) -> None:
+        saved = (self._sid, self._eid, dict(self._seq), dict(self._last_at))
+        try:
+            heads = self._heads(list({op.key: None for tx in batch for op in tx.ops}))
+        except Exception as exc:
+            self._fail(batch, exc)
+            return
+        staging = _Staging(heads)
+        outcomes: list[tuple[PreparedTx, list[Change] | BaseException]] = []
+        for tx in batch:
+            failed = self._check(tx, staging)
+            outcomes.append((tx, failed if failed is not None else self._stage(tx, staging)))
+        if not staging.changes:
+            self._resolve(outcomes)
+            return
+        try:
+            self._repo.apply(staging.batch())
+        except Exception as exc:
+            self._sid, self._eid, self._seq, self._last_at = saved
+            self._fail(batch, exc)
+            return
+        self._remember(staging.overlay.values())
+        self._publish([c for _, result in outcomes if isinstance(result, list) for c in result])
+        self._resolve(outcomes)
+
+    def _check(self, tx: PreparedTx, staging: _Staging) -> BaseException | None:
+        conflicts = []
+        retry = False
+        for op in tx.ops:
+            head = staging.head(op.key)
+            current = None if head is None or head.deleted else head.snapshot.etag
+            if not precondition_holds(op.expected, current) or (
+                op.op == "delete" and current is None
+            ):
+                conflicts.append(
+                    ConflictItem(op.key[1], op.key[2], describe_precondition(op.expected), current)
+                )
+            elif op.check_observed and current != op.observed:
+                retry = True
+        if conflicts:
+            return TransactionConflict(tx.star, conflicts)
+        return Retry() if retry else None
+
+    def _next_seq(self, star: str) -> int:
+        seq = self._seq.get(star, 0) + 1
+        self._seq[star] = seq
+        return seq
+
+    def _stage(self, tx: PreparedTx, staging: _Staging) -> list[Change]:
+        at = self._now(tx.star)
+        changes: list[Change] = []
+        for op in tx.ops:
+            head = staging.head(op.key)
+            live = head if head is not None and not head.deleted else None
+            _, type_name, id_ = op.key
+            if op.op == "delete":
+                assert live is not None  # _check refused deletes of what is gone
+                closed = staging.close(live, at, deleted=True)
+                seq = self._next_seq(tx.star)
+                staging.changes.append(
+                    ChangeRow(tx.star, seq, "delete", type_name, id_, closed.sid, at, tx.principal)
+                )
+                changes.append(
+                    Change(
+                        tx.star,
+                        seq,
+                        "delete",
+                        type_name,
+                        id_,
+                        to_resource(closed),
+                        at,
+                        tx.principal,
+                    )
+                )
+                continue
+            assert op.value is not None
+            old = None
+            if live is not None:
+                old = json.loads(live.snapshot.value)
+                staging.close(live, at, deleted=False)
+            if head is None:
+                self._eid += 1
+                eid, number = self._eid, 1
+            else:
+                eid, number = head.snapshot.eid, head.snapshot.snapshot_number + 1
+            self._sid += 1
+            snapshot = SnapshotRow(
+                self._sid,
+                eid,
+                tx.star,
+                type_name,
+                id_,
+                number,
+                at,
+                CURRENT_VALID_TO,
+                dumps(op.value),
+                dumps(previous_values(old, op.value)),
+                uuid.uuid4().hex,
+                tx.principal,
+                op.schema_version,
+            )
+            staging.open(snapshot)
+            seq = self._next_seq(tx.star)
+            staging.changes.append(
+                ChangeRow(tx.star, seq, "put", type_name, id_, snapshot.sid, at, tx.principal)
+            )
+            changes.append(
+                Change(
+                    tx.star,
+                    seq,
+                    "put",
+                    type_name,
+                    id_,
+                    to_resource(snapshot, op.value),
+                    at,
+                    tx.principal,
+                )
+            )
+        return changes
+
+    def _rewrite(self, job: _Rewrite) -> None:
+        try:
+            head = self._heads([job.key]).get(job.key)
+            if head is None or head.deleted or head.snapshot.sid != job.sid:
+                job.future.set_result(False)
+                return
+            self._repo.rewrite_current(job.key, job.sid, job.value, job.schema_version)
+        except Exception as exc:
+            self._cache.pop(job.key, None)
+            job.future.set_exception(_storage_error(exc))
+            return
+        snapshot = head.snapshot
+        self._remember(
+            [
+                HeadRow(
+                    SnapshotRow(
+                        snapshot.sid,
+                        snapshot.eid,
+                        snapshot.star,
+                        snapshot.type,
+                        snapshot.id,
+                        snapshot.snapshot_number,
+                        snapshot.valid_from,
+                        snapshot.valid_to,
+                        job.value,
+                        snapshot.previous_values,
+                        snapshot.etag,
+                        snapshot.changed_by,
+                        job.schema_version,
+                    ),
+                    deleted=False,
+                )
+            ]
+        )
+        job.future.set_result(True)
+
+    def _fail(self, batch: list[PreparedTx], exc: Exception) -> None:
+        # The cache may hold what the failed commit was about to write: forget it all.
+        self._cache.clear()
+        error = _storage_error(exc)
+        for tx in batch:
+            tx.future.set_exception(error)
+
+    @staticmethod
+    def _resolve(outcomes: list[tuple[PreparedTx, list[Change] | BaseException]]) -> None:
+        for tx, result in outcomes:
+            if isinstance(result, BaseException):
+                tx.future.set_exception(result)
+            else:
+                tx.future.set_result(result)
+
+
+class _Staging:
+    """What one group commit will write, and the state its later transactions must see."""
+
+    def __init__(self, heads: dict[Key, HeadRow]) -> None:
+        self._heads = heads
+        self.overlay: dict[Key, HeadRow] = {}
+        self.closes: dict[int, datetime] = {}
+        self.snapshots: dict[int, SnapshotRow] = {}
+        self.changes: list[ChangeRow] = []
+
+    def head(self, key: Key) -> HeadRow | None:
+        return self.overlay.get(key) or self._heads.get(key)
+
+    def open(self, snapshot: SnapshotRow) -> None:
+        self.snapshots[snapshot.sid] = snapshot
+        self.overlay[(snapshot.star, snapshot.type, snapshot.id)] = HeadRow(snapshot, False)
+
+    def close(self, head: HeadRow, at: datetime, *, deleted: bool) -> SnapshotRow:
+        closed = _replace_valid_to(head.snapshot, at)
+        if closed.sid in self.snapshots:
+            # Opened earlier in this same batch: it is inserted already closed.
+            self.snapshots[closed.sid] = closed
+        else:
+            self.closes[closed.sid] = at
+        self.overlay[head.key] = HeadRow(closed, deleted)
+        return closed
+
+    def batch(self) -> WriteBatch:
+        return WriteBatch(
+            closes=list(self.closes.items()),
+            snapshots=list(self.snapshots.values()),
+            heads=list(self.overlay.values()),
+            changes=self.changes,
+        )
+
+
+def _replace_valid_to(row: SnapshotRow, valid_to: datetime) -> SnapshotRow:
+    return SnapshotRow(
+        row.sid,
+        row.eid,
+        row.star,
+        row.type,
+        row.id,
+        row.snapshot_number,
+        row.valid_from,
+        valid_to,
+        row.value,
+        row.previous_values,
+        row.etag,
+        row.changed_by,
+        row.schema_version,
+    )
+
+
+def _storage_error(exc: Exception) -> NebulaError:
+    if isinstance(exc, NebulaError):
+        return exc
+    return StoreError(
+        f"The store could not commit ({type(exc).__name__}); nothing of this transaction was "
+        "written. Check the disk and retry.",
+    )

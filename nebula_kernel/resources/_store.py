@@ -1,0 +1,671 @@
+"""The temporal resources store: typed JSON documents with permanent history.
+
+Every call names a star and a principal (defaults: the store's own) and is authorized before it
+touches data. Writes are prepared in the caller's thread (ids, types, validation, the first
+eTag check, guards) and committed by the group committer (the second eTag check, history,
+change sequence). Reads go straight to storage.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+import pydantic
+
+from nebula_kernel.auth import LOCAL_PRINCIPAL, Principal, Role, StarId, authorize
+from nebula_kernel.errors import (
+    AlreadyExists,
+    ConflictItem,
+    DocumentTooLarge,
+    FieldError,
+    GuardDenied,
+    InvalidRequest,
+    ResourceNotFound,
+    StarNotFound,
+    TransactionConflict,
+    ValidationFailed,
+)
+from nebula_kernel.ports import Clock, ResourceRepo, SnapshotRow, StarRow, SystemClock, TypeRow
+from nebula_kernel.resources._committer import Committer, PreparedOp, PreparedTx, Retry, dumps
+from nebula_kernel.resources._guards import Guard, GuardRegistry, GuardRequest, Operation, redact
+from nebula_kernel.resources._history import diff_values
+from nebula_kernel.resources._ids import check_resource_id, check_type_name
+from nebula_kernel.resources._model import (
+    Change,
+    Delete,
+    ETagPrecondition,
+    Put,
+    Resource,
+    ResourceDiff,
+    WriteOp,
+    describe_precondition,
+    precondition_holds,
+)
+from nebula_kernel.resources._snapshots import to_resource
+from nebula_kernel.resources._subscriptions import (
+    ChangeStream,
+    Event,
+    Predicate,
+    Scope,
+    Subscription,
+    SubscriptionHub,
+)
+from nebula_kernel.resources._types import Migration, TypeRegistry, TypeVersion, canonical_schema
+
+__all__ = ["DEFAULT_STAR", "ResourceStore", "StoreLimits", "Transaction"]
+
+DEFAULT_STAR = "local.lab.default"
+_MAX_RETRIES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class StoreLimits:
+    max_document_bytes: int = 1 << 20
+    max_ops_per_transaction: int = 100_000
+    max_replay: int = 10_000
+    stream_buffer: int = 10_000
+    max_list: int = 10_000
+
+
+class ResourceStore:
+    """Typed JSON documents with permanent history, transactions, guards and subscriptions."""
+
+    def __init__(
+        self,
+        repo: ResourceRepo,
+        *,
+        clock: Clock | None = None,
+        principal: Principal = LOCAL_PRINCIPAL,
+        default_star: str = DEFAULT_STAR,
+        limits: StoreLimits | None = None,
+    ) -> None:
+        self._repo = repo
+        self._clock = clock or SystemClock()
+        self.principal = principal
+        self.default_star = str(StarId.parse(default_star))
+        self.limits = limits or StoreLimits()
+        self._types = TypeRegistry()
+        self._guards = GuardRegistry()
+        self._stars = {row.star: row for row in repo.load_stars()}
+        for row in repo.load_types():
+            self._types.restore(row.star, row.name, row.version, json.loads(row.json_schema))
+        self._committer = Committer(repo, self._clock, self._publish)
+        self._hub = SubscriptionHub(
+            self._replay,
+            self._committer.last_seqs(),
+            max_replay=self.limits.max_replay,
+            max_buffer=self.limits.stream_buffer,
+        )
+        if self.default_star not in self._stars:
+            self._insert_star(self.default_star, principal)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Finish pending commits, stop subscriptions and release the database file."""
+        self._committer.close()
+        self._hub.close()
+        self._repo.close()
+
+    def __enter__(self) -> ResourceStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def repo(self) -> ResourceRepo:
+        return self._repo
+
+    # -- stars ----------------------------------------------------------------------------------
+
+    def _star(
+        self, star: str | None, principal: Principal | None, needed: Role
+    ) -> tuple[str, Principal]:
+        who = principal or self.principal
+        star_id = StarId.parse(self.default_star if star is None else star)
+        authorize(who, star_id, needed)
+        name = str(star_id)
+        if name not in self._stars:
+            raise StarNotFound(
+                f"Star {name!r} does not exist. Create it with create_star({name!r}) first.",
+                star=name,
+            )
+        return name, who
+
+    def _insert_star(self, star: str, principal: Principal) -> StarRow:
+        row = StarRow(star, self._clock.now(), principal.id)
+        self._repo.insert_star(row)
+        self._stars[star] = row
+        return row
+
+    def create_star(self, star: str, *, principal: Principal | None = None) -> StarRow:
+        who = principal or self.principal
+        star_id = StarId.parse(star)
+        authorize(who, star_id, Role.OWNER)
+        if str(star_id) in self._stars:
+            raise AlreadyExists(f"Star {str(star_id)!r} already exists.", star=str(star_id))
+        return self._insert_star(str(star_id), who)
+
+    def stars(self, *, principal: Principal | None = None) -> builtins.list[str]:
+        """The stars this principal may read."""
+        who = principal or self.principal
+        return sorted(
+            s for s in self._stars if (role := who.role_on(StarId.parse(s))) and role >= Role.VIEWER
+        )
+
+    def last_seq(self, *, star: str | None = None, principal: Principal | None = None) -> int:
+        """The star's latest change sequence (0 before its first change)."""
+        name, _ = self._star(star, principal, Role.VIEWER)
+        return self._hub.last_seq(name)
+
+    # -- types and guards -----------------------------------------------------------------------
+
+    def define_type(
+        self,
+        name: str,
+        model: type[pydantic.BaseModel] | None = None,
+        *,
+        json_schema: Mapping[str, Any] | None = None,
+        version: int = 1,
+        migrate: Migration | None = None,
+        star: str | None = None,
+        principal: Principal | None = None,
+    ) -> TypeVersion:
+        """Define a resource type (or its next version, with ``migrate`` from the previous one)."""
+        star_name, who = self._star(star, principal, Role.ADMIN)
+        defined, is_new = self._types.define(
+            star_name, name, model=model, json_schema=json_schema, version=version, migrate=migrate
+        )
+        if is_new:
+            self._repo.insert_type(
+                TypeRow(
+                    star_name,
+                    name,
+                    version,
+                    canonical_schema(defined.json_schema),
+                    self._clock.now(),
+                    who.id,
+                )
+            )
+        return defined
+
+    def types(
+        self, *, star: str | None = None, principal: Principal | None = None
+    ) -> builtins.list[str]:
+        star_name, _ = self._star(star, principal, Role.VIEWER)
+        return self._types.names(star_name)
+
+    def type_versions(
+        self, name: str, *, star: str | None = None, principal: Principal | None = None
+    ) -> tuple[TypeVersion, ...]:
+        star_name, _ = self._star(star, principal, Role.VIEWER)
+        return self._types.get(star_name, name).versions
+
+    def add_guard(
+        self,
+        type_name: str,
+        guard: Guard,
+        *,
+        star: str | None = None,
+        principal: Principal | None = None,
+    ) -> None:
+        """Add a guard to a type; every guard of the type must allow each operation."""
+        star_name, _ = self._star(star, principal, Role.ADMIN)
+        self._types.get(star_name, type_name)
+        self._guards.add(star_name, type_name, guard)
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def put(
+        self,
+        type_name: str,
+        id_: str,
+        value: Mapping[str, Any] | pydantic.BaseModel,
+        *,
+        etag: ETagPrecondition = None,
+        star: str | None = None,
+        principal: Principal | None = None,
+    ) -> Resource:
+        """Create or replace a resource; ``etag`` is the precondition (see :func:`commit`)."""
+        return self.commit(
+            [Put(type_name, id_, _plain(value), etag)], star=star, principal=principal
+        )[0]
+
+    def delete(
+        self,
+        type_name: str,
+        id_: str,
+        *,
+        etag: ETagPrecondition = None,
+        star: str | None = None,
+        principal: Principal | None = None,
+    ) -> Resource:
+        """Delete a resource: its current snapshot is closed; history stays. Returns it."""
+        return self.commit([Delete(type_name, id_, etag)], star=star, principal=principal)[0]
+
+    @contextmanager
+    def transaction(
+        self, *, star: str | None = None, principal: Principal | None = None
+    ) -> Iterator[Transaction]:
+        """Collect puts and deletes; commit them atomically when the block ends without error."""
+        tx = Transaction()
+        yield tx
+        tx.results = self.commit(tx.ops, star=star, principal=principal)
+
+    def commit(
+        self,
+        ops: Sequence[WriteOp],
+        *,
+        star: str | None = None,
+        principal: Principal | None = None,
+    ) -> builtins.list[Resource]:
+        """Apply mixed puts and deletes atomically, or raise and change nothing.
+
+        Each op's ``etag`` is ``None`` (no precondition), an eTag the resource must have, or
+        :data:`MUST_NOT_EXIST`. If any precondition fails, :class:`TransactionConflict` lists
+        every failed item with its current eTag. Returns one snapshot per op (for a delete, the
+        snapshot it closed), redacted as the guards ask.
+        """
+        star_name, who = self._star(star, principal, Role.EDITOR)
+        if not ops:
+            return []
+        if len(ops) > self.limits.max_ops_per_transaction:
+            raise InvalidRequest(
+                f"A transaction may hold at most {self.limits.max_ops_per_transaction} operations "
+                f"({len(ops)} given); split it.",
+            )
+        checked = self._check_ops(star_name, ops)
+        for _ in range(_MAX_RETRIES):
+            prepared, hidden = self._prepare(star_name, who, checked)
+            try:
+                changes = self._committer.submit(PreparedTx(star_name, who.id, prepared))
+            except Retry:
+                continue
+            by_key = {(c.type, c.id): c.resource for c in changes}
+            results = []
+            for (op, _), fields in zip(checked, hidden, strict=True):
+                resource = by_key[(op.type, op.id)]
+                results.append(_redacted(resource, fields))
+            return results
+        raise TransactionConflict(
+            star_name,
+            [ConflictItem(op.type, op.id, "unchanged while guards ran", None) for op, _ in checked],
+        )
+
+    def _check_ops(
+        self, star: str, ops: Sequence[WriteOp]
+    ) -> builtins.list[tuple[WriteOp, tuple[int, dict[str, Any] | None]]]:
+        """Ids, types, sizes and validation of every op: all problems at once."""
+        seen: set[tuple[str, str]] = set()
+        checked: list[tuple[WriteOp, tuple[int, dict[str, Any] | None]]] = []
+        errors: list[FieldError] = []
+        for op in ops:
+            if not isinstance(op, (Put, Delete)):
+                raise InvalidRequest(
+                    f"A transaction takes Put and Delete operations, not {type(op).__name__}."
+                )
+            check_type_name(op.type)
+            check_resource_id(op.id)
+            if (op.type, op.id) in seen:
+                raise InvalidRequest(
+                    f"{op.type}/{op.id} appears twice in one transaction; merge the operations.",
+                    type=op.type,
+                    id=op.id,
+                )
+            seen.add((op.type, op.id))
+            rtype = self._types.get(star, op.type)
+            if isinstance(op, Delete):
+                checked.append((op, (rtype.latest.version, None)))
+                continue
+            value = _plain(op.value)
+            self._check_size(op, value)
+            try:
+                normalized = rtype.latest.validate(value)
+            except ValidationFailed as exc:
+                errors.extend(
+                    FieldError((f"{op.type}/{op.id}", *e.path), e.message, e.kind)
+                    for e in exc.errors
+                )
+                continue
+            self._check_size(op, normalized)
+            checked.append((op, (rtype.latest.version, normalized)))
+        if errors:
+            listed = "; ".join(f"{e.location}: {e.message}" for e in errors[:5])
+            raise ValidationFailed(
+                f"{len(errors)} field(s) do not fit their types: {listed}. Nothing was written.",
+                errors,
+            )
+        return checked
+
+    def _check_size(self, op: WriteOp, value: Any) -> None:
+        try:
+            size = len(dumps(value).encode())
+        except (TypeError, ValueError):
+            raise ValidationFailed(
+                f"The value of {op.type}/{op.id} is not JSON: use objects, arrays, strings, "
+                "finite numbers, booleans and null.",
+                [FieldError((op.type, op.id), "not JSON-serializable", "json")],
+            ) from None
+        if size > self.limits.max_document_bytes:
+            raise DocumentTooLarge(
+                f"{op.type}/{op.id} is {size} bytes as JSON; the limit is "
+                f"{self.limits.max_document_bytes}. Store large content elsewhere and reference "
+                "it.",
+                type=op.type,
+                id=op.id,
+                size=size,
+                limit=self.limits.max_document_bytes,
+            )
+
+    def _prepare(
+        self,
+        star: str,
+        who: Principal,
+        checked: builtins.list[tuple[WriteOp, tuple[int, dict[str, Any] | None]]],
+    ) -> tuple[builtins.list[PreparedOp], builtins.list[frozenset[str]]]:
+        """The first eTag check and the guards, against the state storage holds now."""
+        heads = self._repo.read_heads([(star, op.type, op.id) for op, _ in checked])
+        conflicts = []
+        prepared: list[PreparedOp] = []
+        hidden: list[frozenset[str]] = []
+        for op, (version, value) in checked:
+            key = (star, op.type, op.id)
+            head = heads.get(key)
+            current = head.snapshot if head is not None and not head.deleted else None
+            etag = None if current is None else current.etag
+            if not precondition_holds(op.etag, etag):
+                conflicts.append(ConflictItem(op.type, op.id, describe_precondition(op.etag), etag))
+                continue
+            if isinstance(op, Delete) and current is None:
+                raise ResourceNotFound(
+                    f"{op.type}/{op.id} does not exist in star {star!r}; nothing to delete.",
+                    star=star,
+                    type=op.type,
+                    id=op.id,
+                )
+            guarded = self._guards.has(star, op.type)
+            fields: frozenset[str] = frozenset()
+            if guarded:
+                old = json.loads(current.value) if current is not None else None
+                operation: Operation = (
+                    "delete" if isinstance(op, Delete) else "update" if old else "create"
+                )
+                fields = self._guards.check(
+                    GuardRequest(who, star, op.type, op.id, operation, old, value)
+                )
+            prepared.append(
+                PreparedOp(
+                    key,
+                    "delete" if isinstance(op, Delete) else "put",
+                    value,
+                    op.etag,
+                    etag,
+                    guarded,
+                    version,
+                )
+            )
+            hidden.append(fields)
+        if conflicts:
+            raise TransactionConflict(star, conflicts)
+        return prepared, hidden
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def get(
+        self,
+        type_name: str,
+        id_: str,
+        *,
+        as_of: datetime | None = None,
+        star: str | None = None,
+        principal: Principal | None = None,
+    ) -> Resource:
+        """The current snapshot, or the one valid at ``as_of``."""
+        star_name, who = self._star(star, principal, Role.VIEWER)
+        check_type_name(type_name)
+        check_resource_id(id_)
+        if as_of is None:
+            head = self._repo.read_heads([(star_name, type_name, id_)]).get(
+                (star_name, type_name, id_)
+            )
+            row = head.snapshot if head is not None and not head.deleted else None
+        else:
+            row = self._repo.read_as_of(star_name, type_name, id_, _aware(as_of))
+        if row is None:
+            when = "" if as_of is None else f" at {as_of.isoformat()}"
+            raise ResourceNotFound(
+                f"{type_name}/{id_} does not exist in star {star_name!r}{when}.",
+                star=star_name,
+                type=type_name,
+                id=id_,
+            )
+        return self._readable(who, row)
+
+    def list(
+        self,
+        type_name: str | None = None,
+        *,
+        after: str | None = None,
+        limit: int = 1000,
+        star: str | None = None,
+        principal: Principal | None = None,
+    ) -> builtins.list[Resource]:
+        """Current resources of a star (optionally one type), ordered by type and id."""
+        star_name, who = self._star(star, principal, Role.VIEWER)
+        if type_name is not None:
+            check_type_name(type_name)
+        limit = max(1, min(limit, self.limits.max_list))
+        out = []
+        for head in self._repo.list_heads(star_name, type_name, after, limit):
+            # A resource a guard hides from this principal is left out, not an error.
+            with suppress(GuardDenied):
+                out.append(self._readable(who, head.snapshot))
+        return out
+
+    def history(
+        self,
+        type_name: str,
+        id_: str,
+        *,
+        star: str | None = None,
+        principal: Principal | None = None,
+    ) -> builtins.list[Resource]:
+        """Every snapshot of a resource, oldest first, including those before a delete."""
+        star_name, who = self._star(star, principal, Role.VIEWER)
+        check_type_name(type_name)
+        check_resource_id(id_)
+        rows = self._repo.read_history(star_name, type_name, id_)
+        if not rows:
+            raise ResourceNotFound(
+                f"{type_name}/{id_} has no history in star {star_name!r}.",
+                star=star_name,
+                type=type_name,
+                id=id_,
+            )
+        return [self._readable(who, row) for row in rows]
+
+    def diff(
+        self,
+        type_name: str,
+        id_: str,
+        start: datetime,
+        end: datetime,
+        *,
+        star: str | None = None,
+        principal: Principal | None = None,
+    ) -> ResourceDiff:
+        """How the resource changed from ``start`` to ``end`` (field by field)."""
+        before = self._maybe(type_name, id_, start, star, principal)
+        after = self._maybe(type_name, id_, end, star, principal)
+        changes = diff_values(
+            dict(before.value) if before else {}, dict(after.value) if after else {}
+        )
+        return ResourceDiff(before, after, tuple(changes))
+
+    def _maybe(
+        self, type_name: str, id_: str, at: datetime, star: str | None, principal: Principal | None
+    ) -> Resource | None:
+        try:
+            return self.get(type_name, id_, as_of=at, star=star, principal=principal)
+        except ResourceNotFound:
+            return None
+
+    def _readable(self, who: Principal, row: SnapshotRow) -> Resource:
+        """Migrate (writing the current snapshot back) and apply read guards."""
+        rtype = self._types.get(row.star, row.type)
+        value = json.loads(row.value)
+        version = row.schema_version
+        if version < rtype.latest.version:
+            value = rtype.upgrade(value, version)
+            version = rtype.latest.version
+            if row.valid_to.year == 9999:
+                self._committer.rewrite(
+                    (row.star, row.type, row.id), row.sid, dumps(value), version
+                )
+        resource = to_resource(row, value)
+        if version != row.schema_version:
+            resource = replace(resource, schema_version=version)
+        if self._guards.has(row.star, row.type):
+            fields = self._guards.check(
+                GuardRequest(who, row.star, row.type, row.id, "read", value, None)
+            )
+            resource = _redacted(resource, fields)
+        return resource
+
+    # -- subscriptions --------------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        callback: Callable[[Event], Any] | None = None,
+        *,
+        type_name: str | None = None,
+        id_: str | None = None,
+        where: Predicate | None = None,
+        since: int | None = None,
+        star: str | None = None,
+        principal: Principal | None = None,
+    ) -> Subscription:
+        """Changes to a star, a type, one resource, or those passing ``where``.
+
+        With ``callback``, it is called on the store's dispatcher thread with each
+        :class:`Change` (or :class:`Resync`); without, the returned :class:`ChangeStream` is an
+        async iterator. ``since`` resumes after a sequence seen before.
+        """
+        star_name, who = self._star(star, principal, Role.VIEWER)
+        if type_name is not None:
+            check_type_name(type_name)
+        if id_ is not None:
+            check_resource_id(id_)
+        scope = Scope(star_name, type_name, id_, where, lambda c: self._visible(who, c))
+        return self._hub.subscribe(scope, since=since, callback=callback)
+
+    def changes(
+        self,
+        *,
+        type_name: str | None = None,
+        id_: str | None = None,
+        where: Predicate | None = None,
+        since: int | None = None,
+        star: str | None = None,
+        principal: Principal | None = None,
+    ) -> ChangeStream:
+        """An async iterator of changes: ``async with store.changes() as stream: ...``."""
+        stream = self.subscribe(
+            type_name=type_name, id_=id_, where=where, since=since, star=star, principal=principal
+        )
+        assert isinstance(stream, ChangeStream)
+        return stream
+
+    def _visible(self, who: Principal, change: Change) -> Change | None:
+        if not self._guards.has(change.star, change.type):
+            return change
+        resource = change.resource
+        try:
+            fields = self._guards.check(
+                GuardRequest(who, change.star, change.type, change.id, "read", resource.value, None)
+            )
+        except GuardDenied:
+            return None
+        if not fields:
+            return change
+        return Change(
+            change.star,
+            change.seq,
+            change.op,
+            change.type,
+            change.id,
+            _redacted(resource, fields),
+            change.at,
+            change.changed_by,
+        )
+
+    def _publish(self, changes: builtins.list[Change]) -> None:
+        self._hub.publish(changes)
+
+    def _replay(self, star: str, after_seq: int, limit: int) -> builtins.list[Change]:
+        return [
+            Change(
+                c.star,
+                c.seq,
+                "put" if c.op == "put" else "delete",
+                c.type,
+                c.id,
+                to_resource(s),
+                c.at,
+                c.changed_by,
+            )
+            for c, s in self._repo.read_changes(star, after_seq, limit)
+        ]
+
+
+class Transaction:
+    """Operations collected inside ``with store.transaction() as tx``; committed at the end."""
+
+    def __init__(self) -> None:
+        self.ops: list[WriteOp] = []
+        self.results: list[Resource] = []
+
+    def put(
+        self,
+        type_name: str,
+        id_: str,
+        value: Mapping[str, Any] | pydantic.BaseModel,
+        *,
+        etag: ETagPrecondition = None,
+    ) -> None:
+        self.ops.append(Put(type_name, id_, _plain(value), etag))
+
+    def delete(self, type_name: str, id_: str, *, etag: ETagPrecondition = None) -> None:
+        self.ops.append(Delete(type_name, id_, etag))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump(mode="json")
+    return value
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise InvalidRequest(
+            f"as_of={moment.isoformat()} has no time zone; pass an aware datetime "
+            "(e.g. datetime.now(UTC))."
+        )
+    return moment
+
+
+def _redacted(resource: Resource, fields: frozenset[str]) -> Resource:
+    if not fields:
+        return resource
+    return replace(
+        resource,
+        value=redact(resource.value, fields),
+        previous_values=redact(resource.previous_values, fields),
+    )

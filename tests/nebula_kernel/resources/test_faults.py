@@ -1,0 +1,61 @@
+"""Injected storage faults: a commit that fails mid-write leaves nothing behind, and the store
+keeps working afterwards with consistent sequences, snapshot numbers and caches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+
+import nebula_kernel as nk
+from nebula_kernel.drivers.duckdb import DuckDbResourceRepo
+from nebula_kernel.ports import WriteBatch
+from nebula_kernel.resources import ResourceStore
+from tests.conftest import ManualClock
+
+
+class FailingMidWrite(DuckDbResourceRepo):
+    """Fails the next batch after its first statement ran inside the DuckDB transaction: a
+    snapshot is sent twice, which its primary key refuses after the closes were written."""
+
+    fail_next = False
+
+    def apply(self, batch: WriteBatch) -> None:
+        if self.fail_next:
+            self.fail_next = False
+            batch = replace(batch, snapshots=[*batch.snapshots, batch.snapshots[0]])
+        super().apply(batch)
+
+
+@pytest.fixture
+def faulty(
+    tmp_path: object, clock: ManualClock
+) -> Iterator[tuple[ResourceStore, FailingMidWrite]]:
+    repo = FailingMidWrite(f"{tmp_path}/faulty.duckdb")
+    with ResourceStore(repo, clock=clock) as store:
+        store.define_type("Doc", json_schema={"type": "object"})
+        yield store, repo
+
+
+def test_failed_commit_writes_nothing_and_store_recovers(
+    faulty: tuple[ResourceStore, FailingMidWrite], clock: ManualClock
+) -> None:
+    store, repo = faulty
+    first = store.put("Doc", "d", {"v": 1})
+    clock.advance(seconds=1)
+    repo.fail_next = True
+    with pytest.raises(nk.StoreError) as caught:
+        store.commit([nk.Put("Doc", "d", {"v": 2}, etag=first.etag), nk.Put("Doc", "e", {"v": 1})])
+    assert "nothing of this transaction was written" in caught.value.message
+    assert "duckdb" not in caught.value.message.lower()  # no driver internals leak
+    assert store.get("Doc", "d") == first
+    with pytest.raises(nk.ResourceNotFound):
+        store.get("Doc", "e")
+    assert store.last_seq() == 1
+    assert len(store.history("Doc", "d")) == 1 and store.history("Doc", "d")[0].is_current
+
+    clock.advance(seconds=1)
+    second = store.put("Doc", "d", {"v": 2}, etag=first.etag)
+    assert second.snapshot_number == 2 and store.last_seq() == 2
+    assert [h.value["v"] for h in store.history("Doc", "d")] == [1, 2]
