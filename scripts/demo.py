@@ -34,8 +34,12 @@ def main() -> None:
         store.create_star(star)
         store.define_type("Task", Task, star=star)
         changes: list[str] = []
-        store.subscribe(lambda e: changes.append(f"#{e.seq} {getattr(e, 'op', 'resync')} "
-                                                 f"{getattr(e, 'id', '')}"), star=star)
+        store.subscribe(
+            lambda e: changes.append(
+                f"#{e.seq} {getattr(e, 'op', 'resync')} {getattr(e, 'id', '')}"
+            ),
+            star=star,
+        )
 
         with store.transaction(star=star) as tx:
             tx.put("Task", "docs", Task(title="Write the docs", points=3))
@@ -46,18 +50,23 @@ def main() -> None:
         time.sleep(0.01)
         docs = store.get("Task", "docs", star=star)
         for state in ("Ready", "In Progress", "Done"):
-            docs = store.put("Task", "docs", {**docs.value, "state": state}, etag=docs.etag,
-                             star=star)
+            docs = store.put(
+                "Task", "docs", {**docs.value, "state": state}, etag=docs.etag, star=star
+            )
         try:
             store.put("Task", "docs", {"title": "stale edit"}, etag=tx.results[0].etag, star=star)
         except nk.TransactionConflict as conflict:
-            print(f"conflict, as expected: {conflict.items[0].id} is at {conflict.items[0].current_etag[:8]}…")
+            item = conflict.items[0]
+            print(f"conflict, as expected: {item.id} is at eTag {item.current_etag}")
 
         then = store.get("Task", "docs", as_of=before_work, star=star)
-        print(f"docs as of {before_work:%H:%M:%S.%f}: {then.value['state']}; now: {docs.value['state']}")
+        print(
+            f"docs as of {before_work:%H:%M:%S}: {then.value['state']}; now: {docs.value['state']}"
+        )
         print("history of docs:")
         for snap in store.history("Task", "docs", star=star):
-            print(f"  #{snap.snapshot_number} {snap.value['state']:<12} changed {snap.previous_values}")
+            state = snap.value["state"]
+            print(f"  #{snap.snapshot_number} {state:<12} changed {snap.previous_values}")
         print(f"current tasks: {[(r.id, r.value['state']) for r in store.list('Task', star=star)]}")
         time.sleep(0.05)
         print(f"change feed: {', '.join(changes)}")

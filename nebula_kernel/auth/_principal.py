@@ -42,7 +42,7 @@ class Principal:
     """
 
     id: str
-    claims: Mapping[str, Role] = field(default_factory=dict)
+    claims: Mapping[str, Role | str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.id or len(self.id) > 200:
@@ -53,7 +53,8 @@ class Principal:
 
     def role_on(self, star: StarId) -> Role | None:
         best: tuple[int, Role] | None = None
-        for pattern, role in self.claims.items():
+        for pattern, claimed in self.claims.items():
+            role = Role.parse(claimed)
             if star_matches(pattern, star):
                 specificity = 0 if pattern == "*" else len(pattern.split("."))
                 specificity = specificity * 2 + (0 if pattern.endswith("*") else 1)

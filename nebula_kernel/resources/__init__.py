@@ -1,6 +1,14 @@
 """The temporal resources store: typed JSON documents with permanent history."""
 
-from nebula_kernel.resources._guards import ALLOW, Allow, Deny, Guard, GuardRequest, Redact
+from nebula_kernel.resources._guards import (
+    ALLOW,
+    Allow,
+    Deny,
+    Guard,
+    GuardDecision,
+    GuardRequest,
+    Redact,
+)
 from nebula_kernel.resources._model import (
     CURRENT_VALID_TO,
     MUST_NOT_EXIST,
@@ -31,6 +39,7 @@ __all__ = [
     "ETagPrecondition",
     "FieldChange",
     "Guard",
+    "GuardDecision",
     "GuardRequest",
     "Migration",
     "Put",

@@ -8,14 +8,51 @@ import sys
 import nebula_kernel as nk
 
 EXPECTED = {
-    "ALLOW", "CURRENT_VALID_TO", "DEFAULT_STAR", "LOCAL_PRINCIPAL", "MUST_NOT_EXIST",
-    "AlreadyExists", "Change", "ChangeStream", "Conflict", "ConflictItem", "Delete", "Deny",
-    "DocumentTooLarge", "FieldError", "Forbidden", "GuardDenied", "GuardRequest",
-    "InvalidDefinition", "InvalidIdentifier", "InvalidQuery", "InvalidRequest", "MigrationFailed",
-    "NebulaError", "NotFound", "Principal", "Put", "Redact", "Resource", "ResourceDiff",
-    "ResourceNotFound", "ResourceStore", "Resync", "Role", "StarId", "StarNotFound",
-    "StoreClosed", "StoreError", "StoreLimits", "StoreLocked", "Subscription",
-    "TransactionConflict", "TypeNotFound", "ValidationFailed", "__version__", "open_store",
+    "ALLOW",
+    "CURRENT_VALID_TO",
+    "DEFAULT_STAR",
+    "LOCAL_PRINCIPAL",
+    "MUST_NOT_EXIST",
+    "AlreadyExists",
+    "Change",
+    "ChangeStream",
+    "Conflict",
+    "ConflictItem",
+    "Delete",
+    "Deny",
+    "DocumentTooLarge",
+    "FieldError",
+    "Forbidden",
+    "GuardDenied",
+    "GuardRequest",
+    "InvalidDefinition",
+    "InvalidIdentifier",
+    "InvalidQuery",
+    "InvalidRequest",
+    "MigrationFailed",
+    "NebulaError",
+    "NotFound",
+    "Principal",
+    "Put",
+    "Redact",
+    "Resource",
+    "ResourceDiff",
+    "ResourceNotFound",
+    "ResourceStore",
+    "Resync",
+    "Role",
+    "StarId",
+    "StarNotFound",
+    "StoreClosed",
+    "StoreError",
+    "StoreLimits",
+    "StoreLocked",
+    "Subscription",
+    "TransactionConflict",
+    "TypeNotFound",
+    "ValidationFailed",
+    "__version__",
+    "open_store",
 }
 
 
@@ -26,8 +63,11 @@ def test_exported_names_are_pinned() -> None:
 
 
 def test_every_error_is_a_nebula_error() -> None:
-    errors = [getattr(nk, n) for n in nk.__all__ if isinstance(getattr(nk, n), type)
-              and issubclass(getattr(nk, n), Exception)]
+    errors = [
+        getattr(nk, n)
+        for n in nk.__all__
+        if isinstance(getattr(nk, n), type) and issubclass(getattr(nk, n), Exception)
+    ]
     assert errors
     assert all(issubclass(e, nk.NebulaError) for e in errors)
     codes = [e.code for e in errors]
@@ -36,6 +76,9 @@ def test_every_error_is_a_nebula_error() -> None:
 
 def test_importing_the_package_does_not_import_storage_engines() -> None:
     # A thin kernel client must not pay for (or need) duckdb or pyarrow until it runs embedded.
-    code = "import sys, nebula_kernel; print(sorted(m for m in ('duckdb', 'pyarrow') if m in sys.modules))"
+    code = (
+        "import sys, nebula_kernel; "
+        "print(sorted(m for m in ('duckdb', 'pyarrow') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 import nebula_kernel as nk
@@ -30,8 +32,9 @@ def test_star_patterns(pattern: str, star: str, matches: bool) -> None:
     assert star_matches(pattern, nk.StarId.parse(star)) is matches
 
 
-@pytest.mark.parametrize("pattern", ["", "acme", "acme.*.x", "*.sales.*", "acme.sales.dash.*",
-                                     "ACME.*", "acme..*"])
+@pytest.mark.parametrize(
+    "pattern", ["", "acme", "acme.*.x", "*.sales.*", "acme.sales.dash.*", "ACME.*", "acme..*"]
+)
 def test_malformed_patterns_are_refused(pattern: str) -> None:
     with pytest.raises(nk.InvalidIdentifier, match="star pattern"):
         nk.Principal("p", {pattern: nk.Role.VIEWER}).role_on(nk.StarId.parse("a.b.c"))
@@ -62,20 +65,31 @@ def acme(store: nk.ResourceStore) -> nk.ResourceStore:
 @pytest.mark.parametrize(
     ("principal", "action", "allowed"),
     [
-        (VIEWER, "read", True), (VIEWER, "write", False), (VIEWER, "define", False),
-        (EDITOR, "read", True), (EDITOR, "write", True), (EDITOR, "define", False),
-        (ADMIN, "read", True), (ADMIN, "write", True), (ADMIN, "define", True),
-        (STRANGER, "read", False), (STRANGER, "write", False), (STRANGER, "subscribe", False),
-        (VIEWER, "subscribe", True), (EDITOR, "create_star", False),
+        (VIEWER, "read", True),
+        (VIEWER, "write", False),
+        (VIEWER, "define", False),
+        (EDITOR, "read", True),
+        (EDITOR, "write", True),
+        (EDITOR, "define", False),
+        (ADMIN, "read", True),
+        (ADMIN, "write", True),
+        (ADMIN, "define", True),
+        (STRANGER, "read", False),
+        (STRANGER, "write", False),
+        (STRANGER, "subscribe", False),
+        (VIEWER, "subscribe", True),
+        (EDITOR, "create_star", False),
     ],
 )
-def test_authorization_matrix(acme: nk.ResourceStore, principal: nk.Principal, action: str,
-                              allowed: bool) -> None:
-    actions = {
+def test_authorization_matrix(
+    acme: nk.ResourceStore, principal: nk.Principal, action: str, allowed: bool
+) -> None:
+    actions: dict[str, Callable[[], object]] = {
         "read": lambda: acme.get("Task", "t", star=STAR, principal=principal),
         "write": lambda: acme.put("Task", "t2", {}, star=STAR, principal=principal),
-        "define": lambda: acme.define_type("Other", json_schema={"type": "object"}, star=STAR,
-                                           principal=principal),
+        "define": lambda: acme.define_type(
+            "Other", json_schema={"type": "object"}, star=STAR, principal=principal
+        ),
         "subscribe": lambda: acme.subscribe(print, star=STAR, principal=principal).close(),
         "create_star": lambda: acme.create_star("acme.sales.new", principal=principal),
     }

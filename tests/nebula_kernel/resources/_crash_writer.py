@@ -26,8 +26,10 @@ def main(path: str, start: int) -> None:
             ops: list[nk.Put | nk.Delete] = [
                 nk.Put("Item", f"{i}-{part}", {"tx": i, "part": part}) for part in "abc"
             ]
-            ops += [nk.Put("Item", f"{i}-pad-{n}", {"tx": i, "pad": "x" * 200})
-                    for n in range(i % 5 * 40)]
+            ops += [
+                nk.Put("Item", f"{i}-pad-{n}", {"tx": i, "pad": "x" * 200})
+                for n in range(i % 5 * 40)
+            ]
             ops.append(nk.Put("Item", "counter", {"tx": i}, etag=etag))
             results = store.commit(ops)
             etag = results[-1].etag

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from itertools import pairwise
 
 import pytest
 
@@ -29,11 +30,19 @@ def _increment(store: nk.ResourceStore, errors: list[BaseException]) -> None:
 @pytest.mark.timeout(120)
 def test_read_modify_write_with_etags_loses_no_update(store_path: str) -> None:
     with nk.open_store(store_path) as store:
-        store.define_type("Counter", json_schema={
-            "type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]})
+        store.define_type(
+            "Counter",
+            json_schema={
+                "type": "object",
+                "properties": {"n": {"type": "integer"}},
+                "required": ["n"],
+            },
+        )
         store.put("Counter", "c", {"n": 0})
         errors: list[BaseException] = []
-        threads = [threading.Thread(target=_increment, args=(store, errors)) for _ in range(WRITERS)]
+        threads = [
+            threading.Thread(target=_increment, args=(store, errors)) for _ in range(WRITERS)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -43,7 +52,7 @@ def test_read_modify_write_with_etags_loses_no_update(store_path: str) -> None:
         history = store.history("Counter", "c")
         assert [h.value["n"] for h in history] == list(range(WRITERS * INCREMENTS + 1))
         assert [h.snapshot_number for h in history] == list(range(1, len(history) + 1))
-        for older, newer in zip(history, history[1:], strict=False):
+        for older, newer in pairwise(history):
             assert older.valid_to == newer.valid_from
             assert older.valid_from < newer.valid_from
         assert store.last_seq() == WRITERS * INCREMENTS + 1

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,13 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def _spawn(path: Path, start: int) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, str(WRITER), str(path), str(start)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, str(WRITER), str(path), str(start)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def _run_until_killed(path: Path, start: int, rng: random.Random) -> list[int]:
@@ -34,7 +40,9 @@ def _run_until_killed(path: Path, start: int, rng: random.Random) -> list[int]:
     while len(acked) < kill_after:
         line = proc.stdout.readline()
         if not line:
-            raise AssertionError(f"writer died on its own: {proc.stderr.read() if proc.stderr else ''}")
+            raise AssertionError(
+                f"writer died on its own: {proc.stderr.read() if proc.stderr else ''}"
+            )
         acked.append(int(line.split()[1]))
     # Land the kill at an arbitrary moment of the next commit, not just between commits.
     time.sleep(rng.random() * 0.01)
@@ -57,13 +65,15 @@ def _check(path: Path) -> int:
             if item.id != "counter":
                 by_tx[int(item.value["tx"])].add(item.id)
         for tx, ids in by_tx.items():
-            expected = {f"{tx}-a", f"{tx}-b", f"{tx}-c"} | {f"{tx}-pad-{n}" for n in range(tx % 5 * 40)}
+            expected = {f"{tx}-a", f"{tx}-b", f"{tx}-c"} | {
+                f"{tx}-pad-{n}" for n in range(tx % 5 * 40)
+            }
             assert ids == expected, f"transaction {tx} is partial"
         last = store.get("Item", "counter").value["tx"]
         assert sorted(by_tx) == list(range(last + 1)), "a committed transaction is missing"
         history = store.history("Item", "counter")
         assert [h.value["tx"] for h in history] == list(range(last + 1))
-        for older, newer in zip(history, history[1:], strict=False):
+        for older, newer in pairwise(history):
             assert older.valid_to == newer.valid_from
         assert history[-1].is_current
         # Every change has its sequence number, without gaps.
@@ -74,7 +84,9 @@ def _check(path: Path) -> int:
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("seed", range(3))
-def test_sigkill_at_random_points_loses_no_acknowledged_transaction(tmp_path: Path, seed: int) -> None:
+def test_sigkill_at_random_points_loses_no_acknowledged_transaction(
+    tmp_path: Path, seed: int
+) -> None:
     rng = random.Random(seed)
     path = tmp_path / "crash.duckdb"
     next_tx = 0
@@ -88,10 +100,16 @@ def test_sigkill_at_random_points_loses_no_acknowledged_transaction(tmp_path: Pa
 def test_a_file_locked_by_another_process_names_the_holder(tmp_path: Path) -> None:
     path = tmp_path / "locked.duckdb"
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, nebula_kernel as nk; s = nk.open_store(sys.argv[1]); print('open', flush=True);"
-         " sys.stdin.read()", str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, nebula_kernel as nk; s = nk.open_store(sys.argv[1]); "
+            "print('open', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     try:

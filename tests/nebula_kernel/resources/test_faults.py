@@ -12,7 +12,7 @@ import nebula_kernel as nk
 from nebula_kernel.drivers.duckdb import DuckDbResourceRepo
 from nebula_kernel.ports import WriteBatch
 from nebula_kernel.resources import ResourceStore
-from tests.conftest import ManualClock
+from tests._helpers import ManualClock
 
 
 class FailingMidWrite(DuckDbResourceRepo):
@@ -29,9 +29,7 @@ class FailingMidWrite(DuckDbResourceRepo):
 
 
 @pytest.fixture
-def faulty(
-    tmp_path: object, clock: ManualClock
-) -> Iterator[tuple[ResourceStore, FailingMidWrite]]:
+def faulty(tmp_path: object, clock: ManualClock) -> Iterator[tuple[ResourceStore, FailingMidWrite]]:
     repo = FailingMidWrite(f"{tmp_path}/faulty.duckdb")
     with ResourceStore(repo, clock=clock) as store:
         store.define_type("Doc", json_schema={"type": "object"})

@@ -7,14 +7,19 @@ import threading
 import pytest
 
 import nebula_kernel as nk
+from nebula_kernel.resources import GuardDecision
 
 ALICE = nk.Principal("alice", {"*": nk.Role.EDITOR})
 BOB = nk.Principal("bob", {"*": nk.Role.EDITOR})
 
 
 def test_guard_denies_by_principal_and_operation(store: nk.ResourceStore) -> None:
-    def only_owner_updates(req: nk.GuardRequest) -> object:
-        if req.operation in ("update", "delete") and req.old and req.old.get("title") != req.principal.id:
+    def only_owner_updates(req: nk.GuardRequest) -> GuardDecision:
+        if (
+            req.operation in ("update", "delete")
+            and req.old
+            and req.old.get("title") != req.principal.id
+        ):
             return nk.Deny("only the task's owner may change it")
         return nk.ALLOW
 
@@ -25,26 +30,37 @@ def test_guard_denies_by_principal_and_operation(store: nk.ResourceStore) -> Non
     assert caught.value.details["operation"] == "update"
     with pytest.raises(nk.GuardDenied):
         store.delete("Task", "t", principal=BOB)
-    assert store.put("Task", "t", {"title": "alice", "state": "Done"}, principal=ALICE).snapshot_number == 2
+    assert (
+        store.put("Task", "t", {"title": "alice", "state": "Done"}, principal=ALICE).snapshot_number
+        == 2
+    )
 
 
 def test_redaction_hides_fields_from_reads_and_events(store: nk.ResourceStore) -> None:
-    store.add_guard("Task", lambda req: nk.Redact(("points",)) if req.principal.id == "bob" else None)
+    store.add_guard(
+        "Task", lambda req: nk.Redact(("points",)) if req.principal.id == "bob" else None
+    )
     store.put("Task", "t", {"title": "x", "points": 8})
     assert "points" not in store.get("Task", "t", principal=BOB).value
     assert store.get("Task", "t").value["points"] == 8
     assert all("points" not in h.value for h in store.history("Task", "t", principal=BOB))
-    seen: list[nk.Change] = []
+    seen: list[nk.Change | nk.Resync] = []
     done = threading.Event()
-    sub = store.subscribe(lambda e: (seen.append(e), done.set()), principal=BOB)  # type: ignore[func-returns-value]
+
+    def collect(event: nk.Change | nk.Resync) -> None:
+        seen.append(event)
+        done.set()
+
+    sub = store.subscribe(collect, principal=BOB)
     store.put("Task", "t", {"title": "y", "points": 13})
     assert done.wait(5)
     sub.close()
+    assert isinstance(seen[0], nk.Change)
     assert "points" not in seen[0].resource.value
 
 
 def test_a_guard_that_raises_refuses(store: nk.ResourceStore) -> None:
-    def broken(req: nk.GuardRequest) -> object:
+    def broken(req: nk.GuardRequest) -> GuardDecision:
         raise ValueError("secret internals")
 
     store.add_guard("Task", broken)
@@ -55,8 +71,15 @@ def test_a_guard_that_raises_refuses(store: nk.ResourceStore) -> None:
 
 
 def test_denied_reads_are_left_out_of_lists(store: nk.ResourceStore) -> None:
-    store.add_guard("Task", lambda req: req.operation != "read" or req.old is None
-                    or req.old["title"] != "hidden" or req.principal.id != "bob")
+    store.add_guard(
+        "Task",
+        lambda req: (
+            req.operation != "read"
+            or req.old is None
+            or req.old["title"] != "hidden"
+            or req.principal.id != "bob"
+        ),
+    )
     store.put("Task", "a", {"title": "hidden"})
     store.put("Task", "b", {"title": "shown"})
     assert [r.id for r in store.list("Task", principal=BOB)] == ["b"]
@@ -70,7 +93,7 @@ def test_state_changed_while_the_guard_ran_is_rechecked(store: nk.ResourceStore)
     calls: list[str | None] = []
     interfered = threading.Event()
 
-    def slow_guard(req: nk.GuardRequest) -> object:
+    def slow_guard(req: nk.GuardRequest) -> GuardDecision:
         calls.append(req.old["title"] if req.old else None)
         if req.principal.id == "alice" and not interfered.is_set():
             interfered.set()
@@ -88,7 +111,7 @@ def test_state_changed_while_the_guard_ran_is_rechecked(store: nk.ResourceStore)
 def test_explicit_etag_changed_while_the_guard_ran_is_a_conflict(store: nk.ResourceStore) -> None:
     first = store.put("Task", "t", {"title": "v1"})
 
-    def interfering(req: nk.GuardRequest) -> object:
+    def interfering(req: nk.GuardRequest) -> GuardDecision:
         if req.principal.id == "alice":
             store.put("Task", "t", {"title": "sneaky"}, principal=BOB)
         return True

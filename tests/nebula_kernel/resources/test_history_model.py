@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nebula_kernel as nk
-from tests.conftest import ManualClock
+from tests._helpers import ManualClock
 
 IDS = ["a", "b", "c"]
 
@@ -54,8 +55,11 @@ def test_transactions_match_the_model(transactions: list[list[tuple[str, str, in
                     "absent": nk.MUST_NOT_EXIST,
                 }[precondition]
                 value = {"n": n, "by": id_}
-                ops.append(nk.Put("Item", id_, value, etag) if kind == "put"
-                           else nk.Delete("Item", id_, etag))
+                ops.append(
+                    nk.Put("Item", id_, value, etag)
+                    if kind == "put"
+                    else nk.Delete("Item", id_, etag)
+                )
 
             def holds(op: nk.Put | nk.Delete) -> bool:
                 live = model.current.get(op.id) is not None
@@ -92,7 +96,7 @@ def test_transactions_match_the_model(transactions: list[list[tuple[str, str, in
             history = store.history("Item", id_)
             assert [h.value for h in history] == expected
             assert [h.snapshot_number for h in history] == list(range(1, len(expected) + 1))
-            for older, newer in zip(history, history[1:], strict=False):
+            for older, newer in pairwise(history):
                 assert older.valid_to <= newer.valid_from
             if model.current[id_] is None:
                 assert history[-1].valid_to != nk.CURRENT_VALID_TO

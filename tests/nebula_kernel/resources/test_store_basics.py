@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 import nebula_kernel as nk
-from tests.conftest import ManualClock
+from tests._helpers import ManualClock
 
 
 def test_put_creates_the_first_snapshot(store: nk.ResourceStore, clock: ManualClock) -> None:
@@ -63,7 +63,9 @@ def test_delete_closes_without_successor(store: nk.ResourceStore, clock: ManualC
         store.delete("Task", "t-1")
 
 
-def test_recreate_after_delete_continues_history(store: nk.ResourceStore, clock: ManualClock) -> None:
+def test_recreate_after_delete_continues_history(
+    store: nk.ResourceStore, clock: ManualClock
+) -> None:
     store.put("Task", "t-1", {"title": "a"})
     clock.advance(minutes=1)
     store.delete("Task", "t-1")
@@ -101,8 +103,12 @@ def test_diff_between_two_moments(store: nk.ResourceStore, clock: ManualClock) -
 
 def test_values_round_trip_exactly(store: nk.ResourceStore) -> None:
     store.define_type("Doc", json_schema={"type": "object"})
-    value = {"unicode": "ünï ☃ \u2028", "nested": {"list": [1, 2.5, None, True]}, "big": 2**53,
-             "quote": "'; DROP TABLE snapshots; --"}
+    value = {
+        "unicode": "ünï ☃ \u2028",
+        "nested": {"list": [1, 2.5, None, True]},
+        "big": 2**53,
+        "quote": "'; DROP TABLE snapshots; --",
+    }
     store.put("Doc", "d", value)
     assert store.get("Doc", "d").value == value
 

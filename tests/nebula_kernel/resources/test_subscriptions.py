@@ -42,7 +42,11 @@ def test_star_subscription_sees_every_change_in_sequence(store: nk.ResourceStore
         store.delete("Task", "b")
         events = _changes(got.wait())
     assert [(e.seq, e.op, e.id) for e in events] == [
-        (1, "put", "a"), (2, "put", "b"), (3, "put", "a"), (4, "delete", "b")]
+        (1, "put", "a"),
+        (2, "put", "b"),
+        (3, "put", "a"),
+        (4, "delete", "b"),
+    ]
     assert events[2].resource.previous_values == {"title": "a"}
     assert events[3].resource.valid_to != nk.CURRENT_VALID_TO
 
@@ -55,8 +59,9 @@ def test_star_subscription_sees_every_change_in_sequence(store: nk.ResourceStore
         ({"where": lambda c: c.resource.value.get("state") == "Done"}, ["a"]),
     ],
 )
-def test_scoped_subscriptions(store: nk.ResourceStore, scope: dict[str, object],
-                              expected_ids: list[str]) -> None:
+def test_scoped_subscriptions(
+    store: nk.ResourceStore, scope: dict[str, object], expected_ids: list[str]
+) -> None:
     store.define_type("Note", json_schema={"type": "object"})
     got: list[nk.Change | nk.Resync] = []
     everything = Collector(3)  # one dispatcher delivers in order: when it has all, so has `got`
@@ -146,8 +151,9 @@ def test_async_stream_yields_changes_in_order(store: nk.ResourceStore) -> None:
     async def main() -> list[int]:
         seqs: list[int] = []
         async with store.changes(type_name="Task") as stream:
-            await anyio.to_thread.run_sync(lambda: [store.put("Task", f"t{i}", {"title": "x"})
-                                                    for i in range(3)])
+            await anyio.to_thread.run_sync(
+                lambda: [store.put("Task", f"t{i}", {"title": "x"}) for i in range(3)]
+            )
             async for event in stream:
                 seqs.append(event.seq)
                 if len(seqs) == 3:
@@ -165,7 +171,8 @@ def test_slow_async_consumer_is_bounded_and_told_to_resync(store_path: str) -> N
             out: list[nk.Change | nk.Resync] = []
             async with store.changes() as stream:
                 await anyio.to_thread.run_sync(
-                    lambda: store.commit([nk.Put("Doc", f"d{i}", {}) for i in range(10)]))
+                    lambda: store.commit([nk.Put("Doc", f"d{i}", {}) for i in range(10)])
+                )
                 await anyio.sleep(0.2)  # let the dispatcher overflow the buffer
                 async for event in stream:
                     out.append(event)
@@ -193,4 +200,3 @@ def test_closing_the_store_ends_streams(store_path: str) -> None:
         return count
 
     assert anyio.run(main) == 0
-

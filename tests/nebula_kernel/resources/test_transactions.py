@@ -26,12 +26,14 @@ def test_conflict_lists_every_failed_item_and_changes_nothing(store: nk.Resource
     store.put("Task", "a", {"title": "a-moved-on"})
     before = store.last_seq()
     with pytest.raises(nk.TransactionConflict) as caught:
-        store.commit([
-            nk.Put("Task", "a", {"title": "mine"}, etag=a.etag),  # stale
-            nk.Put("Task", "b", {"title": "fine"}, etag=b.etag),  # would pass
-            nk.Put("Task", "b2", {"title": "x"}, etag="no-such-etag"),  # absent
-            nk.Put("Task", "new", {"title": "n"}, etag=nk.MUST_NOT_EXIST),  # would pass
-        ])
+        store.commit(
+            [
+                nk.Put("Task", "a", {"title": "mine"}, etag=a.etag),  # stale
+                nk.Put("Task", "b", {"title": "fine"}, etag=b.etag),  # would pass
+                nk.Put("Task", "b2", {"title": "x"}, etag="no-such-etag"),  # absent
+                nk.Put("Task", "new", {"title": "n"}, etag=nk.MUST_NOT_EXIST),  # would pass
+            ]
+        )
     error = caught.value
     current_a = store.get("Task", "a").etag
     assert {(i.id, i.current_etag) for i in error.items} == {("a", current_a), ("b2", None)}
@@ -63,9 +65,11 @@ def test_the_same_resource_twice_is_refused(store: nk.ResourceStore) -> None:
 
 def test_an_invalid_item_fails_the_whole_transaction(store: nk.ResourceStore) -> None:
     with pytest.raises(nk.ValidationFailed) as caught:
-        store.commit([
-            nk.Put("Task", "ok", {"title": "fine"}),
-            nk.Put("Task", "bad", {"title": 7, "points": "many"}),
-        ])
+        store.commit(
+            [
+                nk.Put("Task", "ok", {"title": "fine"}),
+                nk.Put("Task", "bad", {"title": 7, "points": "many"}),
+            ]
+        )
     assert {e.location for e in caught.value.errors} == {"Task/bad.title", "Task/bad.points"}
     assert store.list("Task") == []

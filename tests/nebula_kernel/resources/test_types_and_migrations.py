@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel
 
 import nebula_kernel as nk
-from tests.conftest import ManualClock
+from tests._helpers import ManualClock
 
 
 class TaskV2(BaseModel):
@@ -22,12 +22,17 @@ def _v1_to_v2(old: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_json_schema_errors_point_at_fields(store: nk.ResourceStore) -> None:
-    store.define_type("Order", json_schema={
-        "type": "object",
-        "properties": {"qty": {"type": "integer", "minimum": 1},
-                       "lines": {"type": "array", "items": {"type": "string"}}},
-        "required": ["qty"],
-    })
+    store.define_type(
+        "Order",
+        json_schema={
+            "type": "object",
+            "properties": {
+                "qty": {"type": "integer", "minimum": 1},
+                "lines": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["qty"],
+        },
+    )
     with pytest.raises(nk.ValidationFailed) as caught:
         store.put("Order", "o-1", {"qty": 0, "lines": ["ok", 5]})
     assert {(e.path, e.kind) for e in caught.value.errors} == {
@@ -37,7 +42,9 @@ def test_json_schema_errors_point_at_fields(store: nk.ResourceStore) -> None:
     payload = caught.value.to_dict()
     assert payload["code"] == "validation_failed"
     assert {e["location"] for e in payload["details"]["errors"]} == {
-        "Order/o-1.qty", "Order/o-1.lines.1"}
+        "Order/o-1.qty",
+        "Order/o-1.lines.1",
+    }
 
 
 def test_invalid_definitions_are_refused(store: nk.ResourceStore) -> None:
@@ -109,13 +116,21 @@ def test_after_reopen_a_missing_migration_is_named(tmp_path: object, clock: Manu
     with nk.open_store(path, clock=clock) as store:
         store.define_type("Doc", json_schema={"type": "object"})
         store.put("Doc", "d", {"a": 1})
-        store.define_type("Doc", json_schema={"type": "object", "required": ["b"]}, version=2,
-                          migrate=lambda v: {"b": v["a"]})
+        store.define_type(
+            "Doc",
+            json_schema={"type": "object", "required": ["b"]},
+            version=2,
+            migrate=lambda v: {"b": v["a"]},
+        )
         history_only = store.repo.read_history("local.lab.default", "Doc", "d")
         assert history_only[0].schema_version == 1
     with nk.open_store(path, clock=clock) as store:
         with pytest.raises(nk.MigrationFailed, match="no migration from v1 to v2"):
             store.get("Doc", "d")
-        store.define_type("Doc", json_schema={"type": "object", "required": ["b"]}, version=2,
-                          migrate=lambda v: {"b": v["a"]})
+        store.define_type(
+            "Doc",
+            json_schema={"type": "object", "required": ["b"]},
+            version=2,
+            migrate=lambda v: {"b": v["a"]},
+        )
         assert store.get("Doc", "d").value == {"b": 1}
