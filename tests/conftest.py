@@ -10,6 +10,8 @@ import pytest
 import nebula_kernel as nk
 from tests._helpers import ManualClock, Task
 
+pytest_plugins = ("pytest_jupyter.jupyter_server",)
+
 
 @pytest.fixture
 def clock() -> ManualClock:

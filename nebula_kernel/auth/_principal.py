@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from nebula_kernel.auth._stars import StarId, star_matches
+from nebula_kernel.auth._stars import StarId, check_star_pattern, star_matches
 from nebula_kernel.errors import Forbidden, InvalidIdentifier
 
 __all__ = ["LOCAL_PRINCIPAL", "Principal", "Role", "authorize"]
@@ -47,6 +47,8 @@ class Principal:
     def __post_init__(self) -> None:
         if not self.id or len(self.id) > 200:
             raise InvalidIdentifier("A principal id must be 1-200 characters.")
+        for pattern in self.claims:
+            check_star_pattern(pattern)  # a malformed claim fails here, not on first use
         object.__setattr__(
             self, "claims", MappingProxyType({p: Role.parse(r) for p, r in self.claims.items()})
         )

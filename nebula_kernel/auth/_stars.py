@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from nebula_kernel.errors import InvalidIdentifier
 
-__all__ = ["StarId", "star_matches"]
+__all__ = ["StarId", "check_star_pattern", "star_matches"]
 
 _PART = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _STAR_RE = re.compile(rf"^{_PART}\.{_PART}\.{_PART}$")
@@ -38,7 +38,8 @@ class StarId:
         return f"{self.universe}.{self.galaxy}.{self.star}"
 
 
-def _check_pattern(pattern: str) -> list[str]:
+def check_star_pattern(pattern: str) -> list[str]:
+    """Validate a claim's star pattern; return its parts."""
     parts = pattern.split(".")
     ok = pattern == "*" or (
         1 <= len(parts) <= 3
@@ -58,7 +59,7 @@ def _check_pattern(pattern: str) -> list[str]:
 
 def star_matches(pattern: str, star: StarId) -> bool:
     """Whether a claim's star pattern covers ``star``; wildcards only at the end."""
-    parts = _check_pattern(pattern)
+    parts = check_star_pattern(pattern)
     if parts == ["*"]:
         return True
     target = [star.universe, star.galaxy, star.star]

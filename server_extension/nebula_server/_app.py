@@ -1,0 +1,73 @@
+"""The Jupyter server extension: hosts Nebula's engines and serves their REST API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Dict, Int, Unicode
+
+from nebula_kernel.resources import DEFAULT_STAR
+from nebula_server._engine import Engines, open_engines
+from nebula_server._principals import ClaimsMap
+from nebula_server._routes import ROUTES, tornado_pattern
+from nebula_server.handlers._openapi import OpenApiHandler
+
+__all__ = ["NebulaApp"]
+
+
+class NebulaApp(ExtensionApp):
+    name = "nebula_server"
+
+    data_dir = Unicode(
+        "",
+        config=True,
+        help="Where Nebula keeps its DuckDB file; default: .nebula/ under the server's root.",
+    )
+    default_star = Unicode(
+        DEFAULT_STAR, config=True, help="The star used when a request or kernel names none."
+    )
+    claims = Dict(
+        {},
+        config=True,
+        help="Claims per Jupyter username: {'ann': {'acme.sales.*': 'editor'}}.",
+    )
+    default_claims = Dict(
+        {"*": "owner"},
+        config=True,
+        help="Claims of users not listed in `claims`. The default suits a personal JupyterLab "
+        "(the logged-in user owns every star); set {} on a shared server.",
+    )
+    max_document_bytes = Int(1 << 20, config=True, help="Largest resource value, as JSON bytes.")
+
+    engines: Engines | None = None
+
+    def _database_path(self) -> Path:
+        if self.data_dir:
+            return Path(self.data_dir) / "nebula.duckdb"
+        assert self.serverapp is not None  # set by the server before it initializes extensions
+        return Path(self.serverapp.root_dir) / ".nebula" / "nebula.duckdb"
+
+    def initialize_settings(self) -> None:
+        claims = ClaimsMap(self.claims, self.default_claims)
+        self.engines = open_engines(
+            self._database_path(),
+            claims,
+            default_star=self.default_star,
+            max_document_bytes=self.max_document_bytes,
+        )
+        self.settings["nebula_engines"] = self.engines
+        self.log.info("Nebula store at %s", self.engines.path)
+
+    def initialize_handlers(self) -> None:
+        handlers: list[tuple[str, Any]] = [
+            (tornado_pattern(route.path), route.handler) for route in ROUTES
+        ]
+        handlers.append((tornado_pattern("/openapi.json"), OpenApiHandler))
+        self.handlers.extend(handlers)
+
+    async def stop_extension(self) -> None:
+        if self.engines is not None:
+            self.engines.close()
+            self.engines = None

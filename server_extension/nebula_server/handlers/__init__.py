@@ -1,0 +1,3 @@
+"""REST handlers, one module per resource family."""
+
+__all__: list[str] = []
