@@ -12,6 +12,7 @@ from nebula_kernel.resources import DEFAULT_STAR
 from nebula_server._engine import Engines, open_engines
 from nebula_server._principals import ClaimsMap
 from nebula_server._routes import ROUTES, tornado_pattern
+from nebula_server.gateway import GatewayHandler
 from nebula_server.handlers._openapi import OpenApiHandler
 
 __all__ = ["NebulaApp"]
@@ -65,6 +66,7 @@ class NebulaApp(ExtensionApp):
             (tornado_pattern(route.path), route.handler) for route in ROUTES
         ]
         handlers.append((tornado_pattern("/openapi.json"), OpenApiHandler))
+        handlers.append((tornado_pattern("/live"), GatewayHandler))
         self.handlers.extend(handlers)
 
     async def stop_extension(self) -> None:

@@ -44,3 +44,25 @@ def api(jp_fetch: Fetch) -> Callable[..., Awaitable[tuple[int, dict[str, Any], A
         return response.code, dict(response.headers), json.loads(response.body)
 
     return call
+
+
+@pytest.fixture
+def browser_cookie(
+    jp_serverapp: Any, http_server_client: Any, jp_base_url: str, jp_http_port: int
+) -> Callable[[], Awaitable[str]]:
+    """Gets the login cookie a browser has after opening the server's URL with its token.
+
+    Jupyter names the cookie after the host, so it is asked for as ``localhost``, the host the
+    WebSocket fixtures use.
+    """
+
+    async def login() -> str:
+        token = jp_serverapp.identity_provider.token
+        response = await http_server_client.fetch(
+            f"{jp_base_url}api/me?token={token}", headers={"Host": f"localhost:{jp_http_port}"}
+        )
+        cookies = [c.split(";")[0] for c in response.headers.get_list("Set-Cookie")]
+        assert cookies, "the server set no login cookie"
+        return "; ".join(cookies)
+
+    return login

@@ -1,0 +1,80 @@
+"""Encoding events once per change, however many subscribers receive it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from nebula_kernel.protocol import encode
+from nebula_kernel.resources import Change, Resource
+
+__all__ = ["EventFrames"]
+
+
+def _resource(resource: Resource) -> dict[str, Any]:
+    return {
+        "star": resource.star,
+        "type": resource.type,
+        "id": resource.id,
+        "value": resource.value,
+        "etag": resource.etag,
+        "snapshot_number": resource.snapshot_number,
+        "valid_from": resource.valid_from,
+        "valid_to": resource.valid_to,
+        "previous_values": resource.previous_values,
+        "changed_by": resource.changed_by,
+        "schema_version": resource.schema_version,
+    }
+
+
+class EventFrames:
+    """The JSON of each change's payload, cached while it fans out.
+
+    The store hands the same :class:`Change` object to every subscription that may see it
+    unredacted, so the cache is keyed by object identity; holding the object in the entry keeps
+    its id from being reused while cached.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[int, tuple[Change, str]] = OrderedDict()
+
+    def data(self, change: Change) -> str:
+        key = id(change)
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] is change:
+                return hit[1]
+        text = json.dumps(
+            encode(
+                {
+                    "op": change.op,
+                    "type": change.type,
+                    "id": change.id,
+                    "at": change.at,
+                    "changed_by": change.changed_by,
+                    "resource": _resource(change.resource),
+                }
+            ),
+            separators=(",", ":"),
+        )
+        with self._lock:
+            self._cache[key] = (change, text)
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return text
+
+    @staticmethod
+    def event(sub: str, seq: int, data: str) -> str:
+        return (
+            '{"type":"event","sub":'
+            + json.dumps(sub)
+            + ',"seq":'
+            + str(seq)
+            + ',"data":'
+            + data
+            + "}"
+        )

@@ -1,0 +1,212 @@
+"""The live gateway against a real Jupyter server: calls, subscriptions, resume, security."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError
+from tornado.websocket import WebSocketClientConnection
+
+from nebula_kernel.protocol import decode
+
+Connect = Callable[..., Awaitable[WebSocketClientConnection]]
+STAR = "local.lab.default"
+
+
+@pytest.fixture
+def connect(jp_ws_fetch: Callable[..., Awaitable[WebSocketClientConnection]]) -> Connect:
+    async def open_socket(client_id: str = "test-client") -> WebSocketClientConnection:
+        return await jp_ws_fetch(
+            "nebula",
+            "api",
+            "v1",
+            "live",
+            subprotocols=["nebula.v1", f"nebula.client.{client_id}"],
+        )
+
+    return open_socket
+
+
+class Peer:
+    """A test client that sends envelopes and reads typed replies."""
+
+    def __init__(self, ws: WebSocketClientConnection) -> None:
+        self.ws = ws
+        self._n = 0
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.write_message(json.dumps(message))
+
+    async def receive(self) -> dict[str, Any]:
+        raw = await self.ws.read_message()
+        assert isinstance(raw, str), "the socket closed"
+        message: dict[str, Any] = json.loads(raw)
+        return message
+
+    async def call(self, method: str, **args: Any) -> dict[str, Any]:
+        self._n += 1
+        request_id = f"r{self._n}"
+        await self.send(
+            {
+                "type": "call",
+                "id": request_id,
+                "target": "resources",
+                "method": method,
+                "args": args,
+            }
+        )
+        reply = await self.receive()
+        assert reply["id"] == request_id, reply
+        return reply
+
+
+async def _define(peer: Peer, jp_fetch: Any) -> None:
+    await jp_fetch(
+        "nebula",
+        "api",
+        "v1",
+        "stars",
+        STAR,
+        "types",
+        "Task",
+        method="PUT",
+        body=json.dumps({"json_schema": {"type": "object"}}),
+    )
+
+
+async def test_calls_round_trip_with_typed_values(connect: Connect, jp_fetch: Any) -> None:
+    peer = Peer(await connect())
+    await _define(peer, jp_fetch)
+    reply = await peer.call("put", type="Task", id="t1", value={"title": "a"})
+    assert reply["type"] == "result"
+    written = decode(reply["value"])
+    assert written["value"] == {"title": "a"} and written["snapshot_number"] == 1
+    got = decode((await peer.call("get", type="Task", id="t1"))["value"])
+    assert got["etag"] == written["etag"]
+    missing = await peer.call("get", type="Task", id="nope")
+    assert missing["type"] == "error" and missing["error"]["code"] == "resource_not_found"
+    bad = await peer.call("explode")
+    assert bad["error"]["code"] == "invalid_request" and "Unknown method" in bad["error"]["message"]
+    peer.ws.close()
+
+
+async def test_subscription_pushes_changes_and_resume_gets_exactly_the_missed(
+    connect: Connect, jp_fetch: Any
+) -> None:
+    peer = Peer(await connect())
+    await _define(peer, jp_fetch)
+    await peer.send({"type": "subscribe", "id": "s1", "topic": {"type": "Task"}})
+    assert (await peer.receive())["value"] == {"seq": 0}
+    writer = Peer(await connect("writer"))
+    for i in range(3):
+        assert (await writer.call("put", type="Task", id=f"t{i}", value={"n": i}))[
+            "type"
+        ] == "result"
+    events = [await peer.receive() for _ in range(3)]
+    assert [(e["type"], e["sub"], e["seq"]) for e in events] == [
+        ("event", "s1", s) for s in (1, 2, 3)
+    ]
+    data = decode(events[0]["data"])
+    assert data["op"] == "put" and data["resource"]["value"] == {"n": 0}
+    assert data["resource"]["valid_from"].tzinfo is not None  # a real datetime again
+    peer.ws.close()
+
+    # Reconnect after missing two changes: resume from the last seen sequence.
+    await writer.call("put", type="Task", id="t3", value={"n": 3})
+    await writer.call("delete", type="Task", id="t0")
+    again = Peer(await connect())
+    await again.send({"type": "subscribe", "id": "s1", "topic": {"type": "Task"}, "since": 3})
+    assert (await again.receive())["value"] == {"seq": 5}
+    missed = [await again.receive() for _ in range(2)]
+    assert [(e["seq"], decode(e["data"])["op"]) for e in missed] == [(4, "put"), (5, "delete")]
+    await again.send({"type": "ping", "id": "p"})
+    assert await again.receive() == {"type": "pong", "id": "p"}
+    again.ws.close()
+    writer.ws.close()
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ("{not json", "invalid_request"),
+        (
+            json.dumps({"type": "call", "id": "x", "target": "kernel", "method": "m"}),
+            "invalid_request",
+        ),
+        (
+            json.dumps({"type": "subscribe", "id": "x", "topic": {"star": "no.such.star"}}),
+            "star_not_found",
+        ),
+        (
+            json.dumps({"type": "subscribe", "id": "x", "topic": {"where": {"a": {"$bad": 1}}}}),
+            "invalid_query",
+        ),
+        (json.dumps({"type": "subscribe", "id": "x", "topic": {}, "since": 99}), "invalid_request"),
+        (json.dumps({"type": "teleport", "id": "x"}), "invalid_request"),
+    ],
+)
+async def test_bad_messages_get_typed_errors_and_keep_the_socket(
+    connect: Connect, message: str, code: str
+) -> None:
+    peer = Peer(await connect())
+    await peer.ws.write_message(message)
+    reply = await peer.receive()
+    assert reply["type"] == "error" and reply["error"]["code"] == code
+    assert "Traceback" not in json.dumps(reply)
+    await peer.send({"type": "ping", "id": "still-alive"})
+    assert (await peer.receive())["type"] == "pong"
+    peer.ws.close()
+
+
+@pytest.mark.parametrize(
+    ("headers", "subprotocols"),
+    [
+        ({"Authorization": "token wrong"}, ["nebula.v1", "nebula.client.x"]),  # bad token
+        ({}, ["nebula.v1"]),  # no client id
+        ({}, ["nebula.client.x"]),  # no protocol version
+        ({}, ["nebula.v1", "nebula.client.a", "nebula.client.b"]),  # two ids
+    ],
+)
+async def test_refused_sockets(
+    jp_ws_fetch: Callable[..., Awaitable[WebSocketClientConnection]],
+    headers: dict[str, str],
+    subprotocols: list[str],
+) -> None:
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_ws_fetch("nebula", "api", "v1", "live", headers=headers, subprotocols=subprotocols)
+    assert caught.value.code in (400, 403)
+
+
+async def test_cookie_sockets_are_checked_for_origin(
+    browser_cookie: Callable[[], Awaitable[str]],
+    jp_http_port: int,
+    jp_ws_fetch: Callable[..., Awaitable[WebSocketClientConnection]],
+) -> None:
+    """A browser authenticates with its cookie, which a hostile page would send too: the
+    Origin must match the server."""
+    protocols = ["nebula.v1", "nebula.client.browser"]
+    cookie_only = {"Cookie": await browser_cookie(), "Authorization": ""}
+    with pytest.raises(HTTPClientError) as caught:
+        await jp_ws_fetch(
+            "nebula",
+            "api",
+            "v1",
+            "live",
+            subprotocols=protocols,
+            headers={**cookie_only, "Origin": "http://evil.example"},
+        )
+    assert caught.value.code == 403
+    ws = await jp_ws_fetch(
+        "nebula",
+        "api",
+        "v1",
+        "live",
+        subprotocols=protocols,
+        headers={**cookie_only, "Origin": f"http://localhost:{jp_http_port}"},
+    )
+    await ws.write_message(json.dumps({"type": "ping", "id": "same-origin"}))
+    assert json.loads(str(await ws.read_message()))["type"] == "pong"
+    ws.close()
