@@ -7,6 +7,7 @@ store.put("Task", "t-1", {"title": "Write docs", "state": "Ready"})
 """
 
 from nebula_kernel._embedded import open_store
+from nebula_kernel.client import RemoteResourceStore, connect
 from nebula_kernel._version import __version__
 from nebula_kernel.auth import LOCAL_PRINCIPAL, Principal, Role, StarId
 from nebula_kernel.errors import (
@@ -81,6 +82,7 @@ __all__ = [
     "Principal",
     "Put",
     "Redact",
+    "RemoteResourceStore",
     "Resource",
     "ResourceDiff",
     "ResourceNotFound",
@@ -98,5 +100,6 @@ __all__ = [
     "TypeNotFound",
     "ValidationFailed",
     "__version__",
+    "connect",
     "open_store",
 ]

@@ -13,9 +13,11 @@ The committer is the only writer, so the heads it caches stay authoritative.
 
 from __future__ import annotations
 
+import enum
 import json
 import queue
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -48,8 +50,12 @@ Key = tuple[str, str, str]
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
+# One encoder for every document: ``json.dumps`` with options builds a new one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _ENCODER.encode(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +96,16 @@ class _Rewrite:
     future: Future[bool] = field(default_factory=Future)
 
 
+class _Idle(enum.Enum):
+    IDLE = enum.auto()
+
+
+# A transaction to commit, a migrated value to store, or None to stop.
+_Job = PreparedTx | _Rewrite | None
+# How long the committer waits for the writers it expects before committing without them.
+_LINGER = 0.002
+
+
 class Committer:
     def __init__(
         self,
@@ -108,7 +124,9 @@ class Committer:
         self._cache_size = cache_size
         self._sid, self._eid, self._seq = repo.counters()
         self._last_at: dict[str, datetime] = {}
-        self._queue: queue.SimpleQueue[PreparedTx | _Rewrite | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        # Transactions in the previous batch: how many to expect in the next one.
+        self._expected = 1
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="nebula-committer", daemon=True)
         self._thread.start()
@@ -117,6 +135,23 @@ class Committer:
 
     def last_seqs(self) -> dict[str, int]:
         return dict(self._seq)
+
+    def cached_heads(self, keys: Sequence[Key]) -> tuple[dict[Key, HeadRow], list[Key]]:
+        """The heads the cache holds for ``keys``, and the keys it does not hold.
+
+        For any thread: the cache changes only after a commit is in storage and before its
+        writers are answered, so it is never behind what a writer has been told, nor ahead of
+        storage. Lookups leave the recency order alone; only the committer thread changes it.
+        """
+        found: dict[Key, HeadRow] = {}
+        missing: list[Key] = []
+        for key in keys:
+            head = self._cache.get(key)
+            if head is None:
+                missing.append(key)
+            else:
+                found[key] = head
+        return found, missing
 
     def submit(self, tx: PreparedTx) -> list[Change]:
         if self._closed:
@@ -141,33 +176,44 @@ class Committer:
     # -- the committer thread -------------------------------------------------------------------
 
     def _run(self) -> None:
-        while True:
-            job = self._queue.get()
-            if job is None:
-                return
+        job = self._queue.get()
+        while job is not None:
             if isinstance(job, _Rewrite):
                 self._rewrite(job)
+                job = self._queue.get()
                 continue
-            batch = [job]
-            stop = False
-            while len(batch) < self._max_batch:
+            batch, after = self._collect(job)
+            self._expected = len(batch)
+            self._commit(batch)
+            job = self._queue.get() if after is _Idle.IDLE else after
+
+    def _collect(self, first: PreparedTx) -> tuple[list[PreparedTx], _Job | _Idle]:
+        """``first`` and the transactions queued behind it; then the job that ended the batch,
+        or ``IDLE`` if none came."""
+        batch = [first]
+        deadline: float | None = None
+        while len(batch) < self._max_batch:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                if len(batch) >= self._expected:
+                    return batch, _Idle.IDLE
+                # As many writers as the previous commit answered are most likely preparing
+                # their next transactions: wait a moment so that they share this commit rather
+                # than each paying for one (a commit costs milliseconds, however small).
+                if deadline is None:
+                    deadline = time.monotonic() + _LINGER
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return batch, _Idle.IDLE
                 try:
-                    more = self._queue.get_nowait()
+                    job = self._queue.get(timeout=remaining)
                 except queue.Empty:
-                    break
-                if more is None:
-                    stop = True
-                    break
-                if isinstance(more, _Rewrite):
-                    self._commit(batch)
-                    batch = []
-                    self._rewrite(more)
-                    continue
-                batch.append(more)
-            if batch:
-                self._commit(batch)
-            if stop:
-                return
+                    return batch, _Idle.IDLE
+            if not isinstance(job, PreparedTx):
+                return batch, job
+            batch.append(job)
+        return batch, _Idle.IDLE
 
     def _heads(self, keys: Sequence[Key]) -> dict[Key, HeadRow]:
         found: dict[Key, HeadRow] = {}
@@ -258,7 +304,7 @@ class Committer:
             _, type_name, id_ = op.key
             if op.op == "delete":
                 assert live is not None  # _check refused deletes of what is gone
-                closed = staging.close(live, at, deleted=True)
+                closed = staging.delete(live, at)
                 seq = self._next_seq(tx.star)
                 staging.changes.append(
                     ChangeRow(tx.star, seq, "delete", type_name, id_, closed.sid, at, tx.principal)
@@ -280,7 +326,7 @@ class Committer:
             old = None
             if live is not None:
                 old = json.loads(live.snapshot.value)
-                staging.close(live, at, deleted=False)
+                staging.close(live, at)
             if head is None:
                 self._eid += 1
                 eid, number = self._eid, 1
@@ -390,14 +436,21 @@ class _Staging:
         self.snapshots[snapshot.sid] = snapshot
         self.overlay[(snapshot.star, snapshot.type, snapshot.id)] = HeadRow(snapshot, False)
 
-    def close(self, head: HeadRow, at: datetime, *, deleted: bool) -> SnapshotRow:
-        closed = _replace_valid_to(head.snapshot, at)
-        if closed.sid in self.snapshots:
+    def close(self, head: HeadRow, at: datetime) -> None:
+        """End the validity of the head's snapshot at ``at``; its successor is opened next."""
+        sid = head.snapshot.sid
+        opened = self.snapshots.get(sid)
+        if opened is not None:
             # Opened earlier in this same batch: it is inserted already closed.
-            self.snapshots[closed.sid] = closed
+            self.snapshots[sid] = _replace_valid_to(opened, at)
         else:
-            self.closes[closed.sid] = at
-        self.overlay[head.key] = HeadRow(closed, deleted)
+            self.closes[sid] = at
+
+    def delete(self, head: HeadRow, at: datetime) -> SnapshotRow:
+        """Close the head's snapshot with no successor; return it closed."""
+        self.close(head, at)
+        closed = self.snapshots.get(head.snapshot.sid) or _replace_valid_to(head.snapshot, at)
+        self.overlay[head.key] = HeadRow(closed, True)
         return closed
 
     def batch(self) -> WriteBatch:

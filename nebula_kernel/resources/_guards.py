@@ -96,6 +96,9 @@ class GuardRegistry:
     def has(self, star: str, type_name: str) -> bool:
         return (star, type_name) in self._guards
 
+    def has_any(self, star: str) -> bool:
+        return any(s == star for s, _ in self._guards)
+
     def check(self, request: GuardRequest) -> frozenset[str]:
         """Run every guard; raise :class:`GuardDenied` or return the fields to redact."""
         hidden: set[str] = set()

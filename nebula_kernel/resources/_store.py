@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pydantic
 
@@ -31,7 +31,15 @@ from nebula_kernel.errors import (
     TransactionConflict,
     ValidationFailed,
 )
-from nebula_kernel.ports import Clock, ResourceRepo, SnapshotRow, StarRow, SystemClock, TypeRow
+from nebula_kernel.ports import (
+    Clock,
+    HeadRow,
+    ResourceRepo,
+    SnapshotRow,
+    StarRow,
+    SystemClock,
+    TypeRow,
+)
 from nebula_kernel.resources._committer import Committer, PreparedOp, PreparedTx, Retry, dumps
 from nebula_kernel.resources._guards import Guard, GuardRegistry, GuardRequest, Operation, redact
 from nebula_kernel.resources._history import diff_values
@@ -57,6 +65,9 @@ from nebula_kernel.resources._subscriptions import (
     SubscriptionHub,
 )
 from nebula_kernel.resources._types import Migration, TypeRegistry, TypeVersion, canonical_schema
+
+if TYPE_CHECKING:
+    from nebula_kernel.lookback import Lookback
 
 __all__ = ["DEFAULT_STAR", "ResourceStore", "StoreLimits", "Transaction"]
 
@@ -124,6 +135,23 @@ class ResourceStore:
         return self._repo
 
     # -- stars ----------------------------------------------------------------------------------
+
+    def access(
+        self, star: str | None, principal: Principal | None, needed: Role
+    ) -> tuple[str, Principal]:
+        """Resolve the star and principal of a call and check ``needed``; raise if refused."""
+        return self._star(star, principal, needed)
+
+    def has_guards(self, star: str) -> bool:
+        """Whether any type of ``star`` has a guard."""
+        return self._guards.has_any(star)
+
+    @property
+    def lookback(self) -> Lookback:
+        """History queries and aggregations over this store (see :mod:`nebula_kernel.lookback`)."""
+        from nebula_kernel.lookback import Lookback
+
+        return Lookback(self)
 
     def _star(
         self, star: str | None, principal: Principal | None, needed: Role
@@ -371,7 +399,7 @@ class ResourceStore:
         checked: builtins.list[tuple[WriteOp, tuple[int, dict[str, Any] | None]]],
     ) -> tuple[builtins.list[PreparedOp], builtins.list[frozenset[str]]]:
         """The first eTag check and the guards, against the state storage holds now."""
-        heads = self._repo.read_heads([(star, op.type, op.id) for op, _ in checked])
+        heads = self._current_heads([(star, op.type, op.id) for op, _ in checked])
         conflicts = []
         prepared: list[PreparedOp] = []
         hidden: list[frozenset[str]] = []
@@ -416,6 +444,15 @@ class ResourceStore:
             raise TransactionConflict(star, conflicts)
         return prepared, hidden
 
+    def _current_heads(
+        self, keys: builtins.list[tuple[str, str, str]]
+    ) -> dict[tuple[str, str, str], HeadRow]:
+        """The latest heads: the committer's cache answers without a query, storage the rest."""
+        heads, missing = self._committer.cached_heads(keys)
+        if missing:
+            heads.update(self._repo.read_heads(missing))
+        return heads
+
     # -- reads ----------------------------------------------------------------------------------
 
     def get(
@@ -432,9 +469,8 @@ class ResourceStore:
         check_type_name(type_name)
         check_resource_id(id_)
         if as_of is None:
-            head = self._repo.read_heads([(star_name, type_name, id_)]).get(
-                (star_name, type_name, id_)
-            )
+            key = (star_name, type_name, id_)
+            head = self._current_heads([key]).get(key)
             row = head.snapshot if head is not None and not head.deleted else None
         else:
             row = self._repo.read_as_of(star_name, type_name, id_, _aware(as_of))
@@ -547,12 +583,15 @@ class ResourceStore:
         *,
         type_name: str | None = None,
         id_: str | None = None,
-        where: Predicate | None = None,
+        where: Predicate | Mapping[str, Any] | None = None,
         since: int | None = None,
         star: str | None = None,
         principal: Principal | None = None,
     ) -> Subscription:
         """Changes to a star, a type, one resource, or those passing ``where``.
+
+        ``where`` is a Lookback filter document (``{"state": "Done", "points": {"$gte": 3}}``,
+        matched against the snapshot's record) or a predicate on the :class:`Change`.
 
         With ``callback``, it is called on the store's dispatcher thread with each
         :class:`Change` (or :class:`Resync`); without, the returned :class:`ChangeStream` is an
@@ -563,7 +602,7 @@ class ResourceStore:
             check_type_name(type_name)
         if id_ is not None:
             check_resource_id(id_)
-        scope = Scope(star_name, type_name, id_, where, lambda c: self._visible(who, c))
+        scope = Scope(star_name, type_name, id_, _predicate(where), lambda c: self._visible(who, c))
         return self._hub.subscribe(scope, since=since, callback=callback)
 
     def changes(
@@ -571,7 +610,7 @@ class ResourceStore:
         *,
         type_name: str | None = None,
         id_: str | None = None,
-        where: Predicate | None = None,
+        where: Predicate | Mapping[str, Any] | None = None,
         since: int | None = None,
         star: str | None = None,
         principal: Principal | None = None,
@@ -644,6 +683,16 @@ class Transaction:
 
     def delete(self, type_name: str, id_: str, *, etag: ETagPrecondition = None) -> None:
         self.ops.append(Delete(type_name, id_, etag))
+
+
+def _predicate(where: Predicate | Mapping[str, Any] | None) -> Predicate | None:
+    """A filter document becomes a predicate on the change's snapshot record."""
+    if where is None or callable(where):
+        return where
+    from nebula_kernel.lookback import filter_matches, parse_filter
+
+    parsed = parse_filter(where, location="where")
+    return lambda change: filter_matches(parsed, change.resource.to_record())
 
 
 def _plain(value: Any) -> Any:

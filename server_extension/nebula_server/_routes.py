@@ -16,6 +16,7 @@ from nebula_server._api_models import (
     TransactionIn,
 )
 from nebula_server._base import NebulaHandler
+from nebula_server.handlers._lookback import LookbackHandler
 from nebula_server.handlers._resources import (
     DiffHandler,
     HistoryHandler,
@@ -115,6 +116,16 @@ ROUTES: tuple[Route, ...] = (
         TransactionHandler,
         {
             "post": Operation("Apply puts and deletes atomically", body=TransactionIn),
+        },
+    ),
+    Route(
+        "/stars/{star}/lookback/{kind}",
+        LookbackHandler,
+        {
+            "post": Operation(
+                "Run a Lookback query: find, time-series, time-in-state, transitions or cube",
+                body=JsonObject,
+            ),
         },
     ),
 )

@@ -35,6 +35,7 @@ EXPECTED = {
     "Principal",
     "Put",
     "Redact",
+    "RemoteResourceStore",
     "Resource",
     "ResourceDiff",
     "ResourceNotFound",
@@ -52,6 +53,7 @@ EXPECTED = {
     "TypeNotFound",
     "ValidationFailed",
     "__version__",
+    "connect",
     "open_store",
 }
 

@@ -151,3 +151,40 @@ async def test_openapi_document_lists_every_route(api: Api) -> None:
         put["responses"]["409"]["content"]["application/json"]["schema"]["$ref"]
         == "#/components/schemas/Error"
     )
+
+
+async def test_lookback_over_rest(api: Api) -> None:
+    await define_task(api)
+    for i, points in enumerate([3, 5, 8]):
+        await api("PUT", f"stars/{STAR}/resources/Task/t{i}", {"title": f"t{i}", "points": points})
+    status, _, found = await api(
+        "POST",
+        f"stars/{STAR}/lookback/find",
+        {
+            "find": {"points": {"$gte": 5}},
+            "__At": "current",
+            "sort": {"points": -1},
+            "fields": ["points", "_Id"],
+        },
+    )
+    assert status == 200 and found["total"] == 2
+    assert [(r["_Id"], r["points"]) for r in found["results"]] == [("t2", 8), ("t1", 5)]
+    status, _, cube = await api(
+        "POST",
+        f"stars/{STAR}/lookback/cube",
+        {
+            "dimensions": [{"field": "title"}],
+            "totals": "none",
+            "metrics": [{"as": "total", "field": "points", "f": "sum"}],
+        },
+    )
+    assert status == 200, cube
+    assert sorted((r["title"], r["total"]) for r in cube["rows"]) == [
+        ("t0", 3),
+        ("t1", 5),
+        ("t2", 8),
+    ]
+    status, _, bad = await api("POST", f"stars/{STAR}/lookback/find", {"find": {"a": {"$x": 1}}})
+    assert status == 400 and bad["error"]["code"] == "invalid_query"
+    status, _, bad = await api("POST", f"stars/{STAR}/lookback/teleport", {})
+    assert status == 400 and bad["error"]["code"] == "invalid_query"

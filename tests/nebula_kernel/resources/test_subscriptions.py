@@ -200,3 +200,21 @@ def test_closing_the_store_ends_streams(store_path: str) -> None:
         return count
 
     assert anyio.run(main) == 0
+
+
+def test_filter_document_subscription(store: nk.ResourceStore) -> None:
+    got: list[nk.Change | nk.Resync] = []
+    everything = Collector(4)
+    where = {"state": "Done", "points": {"$gte": 3}}
+    with store.subscribe(got.append, where=where), store.subscribe(everything):
+        store.put("Task", "a", {"title": "a", "state": "Done", "points": 5})
+        store.put("Task", "b", {"title": "b", "state": "Done", "points": 1})
+        store.put("Task", "c", {"title": "c", "state": "Ready", "points": 8})
+        store.put("Task", "d", {"title": "d", "state": "Done", "points": 3})
+        everything.wait()
+    assert [e.id for e in _changes(got)] == ["a", "d"]
+
+
+def test_invalid_filter_document_is_refused(store: nk.ResourceStore) -> None:
+    with pytest.raises(nk.InvalidQuery, match=r"\$gtx"):
+        store.subscribe(print, where={"points": {"$gtx": 3}})

@@ -1,0 +1,5 @@
+"""The ``nebula`` command."""
+
+from nebula_kernel.cli._main import main
+
+__all__ = ["main"]

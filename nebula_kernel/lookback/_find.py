@@ -1,0 +1,162 @@
+"""``find``: filter, project, sort and page the snapshots of one star, in DuckDB.
+
+One statement per page (all constant fragments; values are parameters)::
+
+    WITH point   AS (the read point: the star's newest commit, or the one passed back),
+         visible AS (the star's rows as of that point, kept to those valid at __At if any),
+         hits    AS (the matches' sids and sort keys, with count(*) OVER () as the total,
+                     sorted and cut to the page)
+    SELECT point, total, the page's fields FROM point LEFT JOIN (hits JOIN visible)
+
+With ``__At``, ``visible`` is MATERIALIZED: the instant keeps about one row per entity, and
+this stops DuckDB from pushing the JSON filter into the table scan, where it would parse every
+row of the history instead of those few.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from nebula_kernel.lookback._filter import filter_sql, parse_filter
+from nebula_kernel.lookback._find_query import FindQuery, parse_find_query
+from nebula_kernel.lookback._find_result import FindResult, decode_rows
+from nebula_kernel.lookback._find_sql import SortKey, output_fields, sort_keys
+from nebula_kernel.lookback._paths import parse_timestamp
+from nebula_kernel.lookback._read_point import (
+    EVERYTHING,
+    GIVEN_POINT_SQL,
+    LATEST_POINT_SQL,
+    OPEN_END_SQL,
+    ReadPoint,
+    Visibility,
+)
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    import duckdb
+
+__all__ = ["find"]
+
+# Every SQL text below is made of constant fragments, whitelisted columns and ``?`` (S608 cannot
+# tell). Parameters: closed_by, star, max_sid.
+_VISIBLE_SQL: Final = (
+    "SELECT sid, eid, star, type, id, snapshot_number, valid_from, "
+    "CASE WHEN valid_to > ? THEN " + OPEN_END_SQL + " ELSE valid_to END AS valid_to, "
+    "value, previous_values, etag, changed_by, schema_version "
+    "FROM snapshots WHERE star = ? AND sid <= ?"
+)
+# Parameters: t, then the earlier of t and closed_by (a row closed after closed_by is open).
+_VALID_AT_SQL: Final = " AND valid_from <= ? AND valid_to > ?"
+_SORT_ALIASES: Final = tuple(f"k{n}" for n in range(32))
+
+
+def find(
+    con: duckdb.DuckDBPyConnection, star: str, query: Mapping[str, Any] | FindQuery
+) -> FindResult:
+    """Run a Lookback ``find`` on ``star``; only that star's snapshots are ever read."""
+    parsed = parse_find_query(query)
+    where, where_params = filter_sql(parse_filter(parsed.find, location="find"))
+    fields = output_fields(parsed.fields)
+    keys = sort_keys(parsed.sort)
+    given = None if parsed.read_point is None else ReadPoint.parse(parsed.read_point)
+    seen = EVERYTHING if given is None else given.visibility
+    at = _instant(parsed.at, seen)
+
+    point_params: list[Any]
+    if given is None:
+        point_sql, point_params = LATEST_POINT_SQL, [star]
+    else:
+        point_sql, point_params = GIVEN_POINT_SQL, [given.sid, given.at_us]
+    visible_sql, visible_params = _visible(star, seen, at)
+    hits_sql, hits_params = _hits(keys, where, where_params)
+    sql = (
+        "WITH point AS (" + point_sql + "), "
+        "visible AS "
+        + ("MATERIALIZED" if at is not None else "NOT MATERIALIZED")
+        + " ("
+        + visible_sql
+        + "), "
+        "hits AS (" + hits_sql + " LIMIT ? OFFSET ?) "
+        "SELECT point.sid, point.at_us, hits.total, " + ", ".join(f.sql for f in fields) + " "
+        "FROM point LEFT JOIN (hits JOIN visible USING (sid)) ON TRUE "
+        "ORDER BY " + _order_by(keys, "hits.")
+    )
+    params = [
+        *point_params,
+        *visible_params,
+        *hits_params,
+        parsed.pagesize,
+        parsed.start,
+        *(p for f in fields for p in f.params),
+    ]
+    rows = con.execute(sql, params).fetchall()
+    point = ReadPoint(int(rows[0][0]), int(rows[0][1]))
+    page = [row[3:] for row in rows if row[2] is not None]
+    if page:
+        total = int(rows[0][2])
+    else:  # past the last match (or none): count without paging, at the same point
+        total = _count(con, star, point.visibility, at, where, where_params)
+    return FindResult(
+        total=total,
+        start=parsed.start,
+        pagesize=parsed.pagesize,
+        results=decode_rows(fields, page),
+        read_point=str(point),
+    )
+
+
+def _instant(at: str | None, seen: Visibility) -> datetime | None:
+    if at is None:
+        return None
+    if at == "current":
+        return seen.closed_by
+    return parse_timestamp(at, "__At")
+
+
+def _visible(star: str, seen: Visibility, at: datetime | None) -> tuple[str, list[Any]]:
+    params: list[Any] = [seen.closed_by, star, seen.max_sid]
+    if at is None:
+        return _VISIBLE_SQL, params
+    return _VISIBLE_SQL + _VALID_AT_SQL, [*params, at, min(at, seen.closed_by)]
+
+
+def _hits(
+    keys: Sequence[SortKey], where: str, where_params: Sequence[Any]
+) -> tuple[str, list[Any]]:
+    """Matching sids with the total and sort keys (aliased k0, k1, …), sorted, not yet cut."""
+    aliases = _SORT_ALIASES[: len(keys)]
+    select = "".join(", " + k.sql + " AS " + a for k, a in zip(keys, aliases, strict=True))
+    sql = (
+        "SELECT sid, count(*) OVER () AS total"  # noqa: S608 - constant fragments, ? values
+        + select
+        + " FROM visible WHERE "
+        + where
+        + " ORDER BY "
+        + _order_by(keys, "")
+    )
+    return sql, [*(p for k in keys for p in k.params), *where_params]
+
+
+def _order_by(keys: Sequence[SortKey], prefix: str) -> str:
+    """The sort keys by alias (``prefix`` names their relation), then ``sid`` for stable pages."""
+    aliases = _SORT_ALIASES[: len(keys)]
+    ordered = [prefix + a + " " + k.direction for k, a in zip(keys, aliases, strict=True)]
+    return ", ".join([*ordered, prefix + "sid"])
+
+
+def _count(
+    con: duckdb.DuckDBPyConnection,
+    star: str,
+    seen: Visibility,
+    at: datetime | None,
+    where: str,
+    where_params: Sequence[Any],
+) -> int:
+    visible_sql, visible_params = _visible(star, seen, at)
+    row = con.execute(
+        "SELECT count(*) FROM (" + visible_sql + ") AS visible WHERE " + where,  # noqa: S608
+        [*visible_params, *where_params],
+    ).fetchone()
+    return 0 if row is None else int(row[0])
