@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from tornado.websocket import WebSocketClientConnection
 
 from benchmarks._runner import Suite
 from nebula_kernel.protocol import decode
@@ -44,14 +45,28 @@ class Server:
         self.token = secrets.token_hex(16)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        env = {**os.environ, "JUPYTER_RUNTIME_DIR": f"{self.dir.name}/runtime",
-               "JUPYTER_CONFIG_DIR": f"{self.dir.name}/config", "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "JUPYTER_RUNTIME_DIR": f"{self.dir.name}/runtime",
+            "JUPYTER_CONFIG_DIR": f"{self.dir.name}/config",
+            "PYTHONPATH": str(ROOT),
+        }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "jupyter_server", "--no-browser", "--allow-root",
-             f"--ServerApp.port={self.port}", "--ServerApp.ip=127.0.0.1",
-             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.dir.name}",
-             "--ServerApp.log_level=WARN"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+            [
+                sys.executable,
+                "-m",
+                "jupyter_server",
+                "--no-browser",
+                "--allow-root",
+                f"--ServerApp.port={self.port}",
+                "--ServerApp.ip=127.0.0.1",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={self.dir.name}",
+                "--ServerApp.log_level=WARN",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
         )
         self.headers = {"Authorization": f"token {self.token}"}
         deadline = time.monotonic() + 60
@@ -64,8 +79,11 @@ class Server:
         else:
             self.close()
             raise RuntimeError("the jupyter server did not start")
-        httpx.put(self.url + "nebula/api/v1/stars/local.lab.default/types/Tick",
-                  headers=self.headers, json={"json_schema": {"type": "object"}})
+        httpx.put(
+            self.url + "nebula/api/v1/stars/local.lab.default/types/Tick",
+            headers=self.headers,
+            json={"json_schema": {"type": "object"}},
+        )
 
     def close(self) -> None:
         self.proc.terminate()
@@ -73,46 +91,52 @@ class Server:
         self.dir.cleanup()
 
 
-async def _subscribers(server: Server, count: int) -> list[object]:
+async def _subscribers(server: Server, count: int) -> list[WebSocketClientConnection]:
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
 
     url = f"ws://127.0.0.1:{server.port}/nebula/api/v1/live"
     sockets = []
     for n in range(count):
-        ws = await websocket_connect(HTTPRequest(url, headers=server.headers),
-                                     subprotocols=["nebula.v1", f"nebula.client.b{n}"])
-        await ws.write_message(json.dumps({"type": "subscribe", "id": "s",
-                                           "topic": {"type": "Tick"}}))
+        ws = await websocket_connect(
+            HTTPRequest(url, headers=server.headers),
+            subprotocols=["nebula.v1", f"nebula.client.b{n}"],
+        )
+        await ws.write_message(
+            json.dumps({"type": "subscribe", "id": "s", "topic": {"type": "Tick"}})
+        )
         await ws.read_message()  # the subscription's result
         sockets.append(ws)
     return sockets
 
 
-async def _collect(ws: object, expected: int, latencies: list[float]) -> None:
+async def _collect(ws: WebSocketClientConnection, expected: int, latencies: list[float]) -> None:
     for _ in range(expected):
-        raw = await ws.read_message()  # type: ignore[attr-defined]
+        raw = await ws.read_message()
         received = datetime.now(UTC)
-        event = json.loads(raw)
+        event = json.loads(str(raw))
         at = decode(event["data"])["at"]
         latencies.append((received - at).total_seconds())
 
 
-async def _run(server: Server, subscribers: int, writes: int, rate: float | None) -> tuple[list[float], float]:
+async def _run(
+    server: Server, subscribers: int, writes: int, rate: float | None
+) -> tuple[list[float], float]:
     sockets = await _subscribers(server, subscribers)
     latencies: list[float] = []
     readers = [asyncio.create_task(_collect(ws, writes, latencies)) for ws in sockets]
     async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
         start = time.perf_counter()
         for n in range(writes):
-            await client.put(f"nebula/api/v1/stars/local.lab.default/resources/Tick/t{n % 50}",
-                             json={"n": n})
+            await client.put(
+                f"nebula/api/v1/stars/local.lab.default/resources/Tick/t{n % 50}", json={"n": n}
+            )
             if rate is not None:
                 await asyncio.sleep(max(0.0, start + (n + 1) / rate - time.perf_counter()))
         await asyncio.wait_for(asyncio.gather(*readers), timeout=300)
         elapsed = time.perf_counter() - start
     for ws in sockets:
-        ws.close()  # type: ignore[attr-defined]
+        ws.close()
     return latencies, subscribers * writes / elapsed
 
 
@@ -121,10 +145,10 @@ async def _ping_floor(server: Server, rounds: int) -> list[float]:
     samples = []
     for n in range(rounds):
         start = time.perf_counter()
-        await ws.write_message(json.dumps({"type": "ping", "id": str(n)}))  # type: ignore[attr-defined]
-        await ws.read_message()  # type: ignore[attr-defined]
+        await ws.write_message(json.dumps({"type": "ping", "id": str(n)}))
+        await ws.read_message()
         samples.append(time.perf_counter() - start)
-    ws.close()  # type: ignore[attr-defined]
+    ws.close()
     return samples
 
 
@@ -141,14 +165,24 @@ def run(suite: Suite) -> None:
         for count in sizes:
             latencies, _ = asyncio.run(_run(server, count, writes, rate=20.0))
             p50, p99 = _quantile(latencies, 50), _quantile(latencies, 99)
-            suite.record(f"{count} subscribers @20 commits/s: p50", [p50],
-                         baseline="ws ping round trip (floor)")
-            suite.record(f"{count} subscribers @20 commits/s: p99", [p99],
-                         target="p99 <= 35 ms" if count >= 1000 else "",
-                         check=(lambda r: r.median_s <= 0.035) if count >= 1000 else None)
+            suite.record(
+                f"{count} subscribers @20 commits/s: p50",
+                [p50],
+                baseline="ws ping round trip (floor)",
+            )
+            suite.record(
+                f"{count} subscribers @20 commits/s: p99",
+                [p99],
+                target="p99 <= 35 ms" if count >= 1000 else "",
+                check=(lambda r: r.median_s <= 0.035) if count >= 1000 else None,
+            )
         _, delivered = asyncio.run(_run(server, sizes[-1], writes * 2, rate=None))
-        suite.record(f"max rate, {sizes[-1]} subscribers", [1 / delivered],
-                     target=">= 50,000 msg/s", note=f"{delivered:,.0f} msg/s delivered",
-                     check=(lambda r: r.ops_per_s >= 50_000) if not suite.quick else None)
+        suite.record(
+            f"max rate, {sizes[-1]} subscribers",
+            [1 / delivered],
+            target=">= 50,000 msg/s",
+            note=f"{delivered:,.0f} msg/s delivered",
+            check=(lambda r: r.ops_per_s >= 50_000) if not suite.quick else None,
+        )
     finally:
         server.close()

@@ -7,9 +7,9 @@ store.put("Task", "t-1", {"title": "Write docs", "state": "Ready"})
 """
 
 from nebula_kernel._embedded import open_store
-from nebula_kernel.client import RemoteResourceStore, connect
 from nebula_kernel._version import __version__
 from nebula_kernel.auth import LOCAL_PRINCIPAL, Principal, Role, StarId
+from nebula_kernel.client import RemoteResourceStore, connect
 from nebula_kernel.errors import (
     AlreadyExists,
     Conflict,

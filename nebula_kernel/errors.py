@@ -20,13 +20,23 @@ to do and a ``details`` mapping that is safe to show: never a traceback, SQL or 
     ├── NotFound
     │   ├── StarNotFound
     │   ├── TypeNotFound
-    │   └── ResourceNotFound
+    │   ├── ResourceNotFound
+    │   └── ExecutionNotFound           no workflow execution has this id
     ├── Conflict
     │   ├── TransactionConflict         eTag preconditions failed; lists every failed item
     │   └── AlreadyExists
     ├── Forbidden                       the principal's claims do not grant the star and role
-    │   └── GuardDenied                 a type's guard refused the operation
+    │   ├── GuardDenied                 a type's guard refused the operation
+    │   └── CapabilityDenied            a workflow action needs a grant the workflow lacks
+    ├── ActionFailed                    a workflow action failed (says whether to retry)
     ├── MigrationFailed                 a schema migration raised or returned an invalid value
+    ├── Unavailable                     not attempted now, retry after ``retry_after`` seconds
+    │   ├── CircuitOpen                 the circuit for a key is open after repeated failures
+    │   ├── RateLimited                 the key's rate limit needs a longer wait than allowed
+    │   └── BulkheadFull                the key's concurrency cap and wait queue are full
+    ├── SecretError                     a credential could not be stored or read (never its value)
+    │   ├── SecretKeyError              the encryption key is missing, malformed or not private
+    │   └── SecretDecryptionFailed      the record was sealed with another key, or altered
     └── StoreError                      the storage underneath failed
         ├── StoreLocked                 another process holds the database file
         └── StoreClosed
@@ -39,13 +49,18 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 __all__ = [
+    "ActionFailed",
     "AlreadyExists",
+    "BulkheadFull",
+    "CapabilityDenied",
+    "CircuitOpen",
     "Conflict",
     "ConflictItem",
     "DocumentTooLarge",
     "ExpressionError",
     "ExpressionEvaluationError",
     "ExpressionLimitExceeded",
+    "ExecutionNotFound",
     "ExpressionSyntaxError",
     "FieldError",
     "Forbidden",
@@ -57,13 +72,18 @@ __all__ = [
     "MigrationFailed",
     "NebulaError",
     "NotFound",
+    "RateLimited",
     "ResourceNotFound",
+    "SecretDecryptionFailed",
+    "SecretError",
+    "SecretKeyError",
     "StarNotFound",
     "StoreClosed",
     "StoreError",
     "StoreLocked",
     "TransactionConflict",
     "TypeNotFound",
+    "Unavailable",
     "ValidationFailed",
 ]
 
@@ -187,6 +207,10 @@ class ResourceNotFound(NotFound):
     code = "resource_not_found"
 
 
+class ExecutionNotFound(NotFound):
+    code = "execution_not_found"
+
+
 # -- concurrency ----------------------------------------------------------------------------------
 
 
@@ -248,11 +272,82 @@ class GuardDenied(Forbidden):
     code = "guard_denied"
 
 
+class CapabilityDenied(Forbidden):
+    code = "capability_denied"
+
+
+# -- workflow actions -----------------------------------------------------------------------------
+
+
+class ActionFailed(NebulaError):
+    """An action's own failure. ``error_code`` names it for retry policies (``non_retryable``);
+    ``retryable=False`` stops retries whatever the policy says."""
+
+    code = "action_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_code: str = "action_failed",
+        retryable: bool = True,
+        **details: Any,
+    ) -> None:
+        super().__init__(message, error_code=error_code, retryable=retryable, **details)
+        self.error_code = error_code
+        self.retryable = retryable
+
+
 # -- schema evolution -----------------------------------------------------------------------------
 
 
 class MigrationFailed(NebulaError):
     code = "migration_failed"
+
+
+# -- resilience -----------------------------------------------------------------------------------
+
+
+class Unavailable(NebulaError):
+    """The call was refused before it ran; trying again after ``retry_after`` seconds may work.
+
+    ``retryable`` tells retry policies so without them having to know every subclass.
+    """
+
+    code = "unavailable"
+    retryable: ClassVar[bool] = True
+
+    def __init__(self, message: str, *, key: str, retry_after: float, **details: Any) -> None:
+        super().__init__(message, key=key, retry_after=retry_after, **details)
+        self.key = key
+        self.retry_after = retry_after
+
+
+class CircuitOpen(Unavailable):
+    code = "circuit_open"
+
+
+class RateLimited(Unavailable):
+    code = "rate_limited"
+
+
+class BulkheadFull(Unavailable):
+    code = "bulkhead_full"
+
+
+# -- credentials ----------------------------------------------------------------------------------
+
+
+class SecretError(NebulaError):
+    code = "secret_error"
+
+
+class SecretKeyError(SecretError):
+    code = "secret_key_error"
+
+
+class SecretDecryptionFailed(SecretError):
+    code = "secret_decryption_failed"
 
 
 # -- infrastructure -------------------------------------------------------------------------------

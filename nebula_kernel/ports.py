@@ -9,16 +9,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from nebula_kernel.workflows._secrets import SecretValue
 
 __all__ = [
+    "AcquireLease",
+    "AppendEntry",
+    "BlobStore",
     "ChangeRow",
     "Clock",
+    "CreateExecution",
+    "ExecutionRepo",
+    "ExecutionRow",
     "HeadRow",
+    "JournalOp",
+    "JournalRow",
+    "ReleaseLease",
     "ResourceRepo",
+    "SecretsStore",
     "SnapshotRow",
     "StarRow",
     "SystemClock",
+    "Transition",
     "TypeRow",
     "WriteBatch",
 ]
@@ -161,4 +175,141 @@ class ResourceRepo(Protocol):
 
     def connection_for_queries(self) -> Any:
         """A read-only handle for query engines in the same driver family (Lookback)."""
+        ...
+
+
+# -- workflows: the execution journal ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRow:
+    """One journal entry. ``seq`` orders all entries of a repository; ``body`` is JSON text."""
+
+    seq: int
+    execution_id: str
+    kind: str
+    node_id: str | None
+    attempt: int | None
+    format_version: int
+    at: datetime
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionRow:
+    """An execution's current status and lease (derived state; the journal is the history)."""
+
+    id: str
+    workflow_id: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    lease_holder: str | None
+    lease_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateExecution:
+    """Insert a new execution row together with its first journal entry."""
+
+    row: ExecutionRow
+    entry: JournalRow
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """Compare-and-set ``expected`` → ``to``; ``entry`` is written only if the swap happens."""
+
+    execution_id: str
+    expected: str
+    to: str
+    at: datetime
+    entry: JournalRow
+
+
+@dataclass(frozen=True, slots=True)
+class AppendEntry:
+    entry: JournalRow
+
+
+@dataclass(frozen=True, slots=True)
+class AcquireLease:
+    """Take (or renew) the lease if it is free, expired at ``now``, or already ``holder``'s."""
+
+    execution_id: str
+    holder: str
+    until: datetime
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseLease:
+    execution_id: str
+    holder: str
+
+
+JournalOp = CreateExecution | Transition | AppendEntry | AcquireLease | ReleaseLease
+
+
+class ExecutionRepo(Protocol):
+    """The single source of truth of workflow executions: an append-only journal plus each
+    execution's status (changed only by compare-and-set) and lease.
+
+    ``write`` applies a batch of operations in order, in one storage transaction, all or nothing,
+    and says for each whether it took effect (a failed compare-and-set or lease is ``False`` and
+    its entry is not written). It is called from one writer thread only; reads from any thread.
+    """
+
+    def close(self) -> None: ...
+
+    def allocate_seq(self) -> int:
+        """A journal ``seq`` higher than any handed out before for this database, also to
+        other repositories on it in this process (entries are numbered before they are
+        written)."""
+        ...
+
+    def write(self, ops: Sequence[JournalOp]) -> list[bool]: ...
+
+    def get_execution(self, execution_id: str) -> ExecutionRow | None: ...
+
+    def list_executions(self, status: str | None, limit: int) -> list[ExecutionRow]: ...
+
+    def read_journal(self, execution_id: str, after_seq: int = 0) -> list[JournalRow]: ...
+
+    def find_expired_leases(self, status: str, now: datetime, limit: int) -> list[str]:
+        """Executions in ``status`` whose lease ended before ``now`` (or that have none)."""
+        ...
+
+
+class BlobStore(Protocol):
+    """Content-addressed bytes: the key of a blob is the sha256 hex digest of its content."""
+
+    def put(self, data: bytes) -> str:
+        """Store ``data`` (idempotently) and return its key."""
+        ...
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class SecretsStore(Protocol):
+    """Credentials at rest, each named within a star (``universe.galaxy.star``).
+
+    Values go in and come out only as :class:`~nebula_kernel.workflows._secrets.SecretValue`;
+    drivers keep them encrypted and never put a value in an error or a log.
+    """
+
+    def get(self, star: str, name: str) -> SecretValue | None: ...
+
+    def put(self, star: str, secret: SecretValue) -> None:
+        """Create or replace the secret named ``secret.name`` in ``star``."""
+        ...
+
+    def delete(self, star: str, name: str) -> bool:
+        """Remove it; ``False`` if there was nothing to remove."""
+        ...
+
+    def names(self, star: str) -> list[str]:
+        """The names of the star's secrets, sorted (never the values)."""
         ...

@@ -143,8 +143,10 @@ def _lab(lab_args: list[str]) -> int:
     try:
         from jupyterlab.labapp import LabApp
     except ImportError:
-        print("nebula: JupyterLab is not installed; pip install 'nebula-jupyter[lab]'.",
-              file=sys.stderr)
+        print(
+            "nebula: JupyterLab is not installed; pip install 'nebula-jupyter[lab]'.",
+            file=sys.stderr,
+        )
         return 1
     if os.geteuid() == 0 and "--allow-root" not in lab_args:
         lab_args = [*lab_args, "--allow-root"]  # containers often run as root

@@ -22,7 +22,13 @@ from nebula_kernel.resources._model import (
     Resync,
     WriteOp,
 )
-from nebula_kernel.resources._store import DEFAULT_STAR, ResourceStore, StoreLimits, Transaction
+from nebula_kernel.resources._store import (
+    DEFAULT_STAR,
+    ResourceStore,
+    StoreLimits,
+    Transaction,
+    where_predicate,
+)
 from nebula_kernel.resources._subscriptions import ChangeStream, Subscription
 from nebula_kernel.resources._types import Migration, ResourceType, TypeVersion
 
@@ -54,4 +60,5 @@ __all__ = [
     "Transaction",
     "TypeVersion",
     "WriteOp",
+    "where_predicate",
 ]

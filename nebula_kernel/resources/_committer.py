@@ -143,6 +143,9 @@ class Committer:
         writers are answered, so it is never behind what a writer has been told, nor ahead of
         storage. Lookups leave the recency order alone; only the committer thread changes it.
         """
+        if self._closed:
+            # Storage answers, and says the store is closed.
+            return {}, list(keys)
         found: dict[Key, HeadRow] = {}
         missing: list[Key] = []
         for key in keys:

@@ -69,7 +69,7 @@ from nebula_kernel.resources._types import Migration, TypeRegistry, TypeVersion,
 if TYPE_CHECKING:
     from nebula_kernel.lookback import Lookback
 
-__all__ = ["DEFAULT_STAR", "ResourceStore", "StoreLimits", "Transaction"]
+__all__ = ["DEFAULT_STAR", "ResourceStore", "StoreLimits", "Transaction", "where_predicate"]
 
 DEFAULT_STAR = "local.lab.default"
 _MAX_RETRIES = 16
@@ -602,8 +602,27 @@ class ResourceStore:
             check_type_name(type_name)
         if id_ is not None:
             check_resource_id(id_)
-        scope = Scope(star_name, type_name, id_, _predicate(where), lambda c: self._visible(who, c))
+        scope = Scope(
+            star_name, type_name, id_, where_predicate(where), lambda c: self.visible(c, who)
+        )
         return self._hub.subscribe(scope, since=since, callback=callback)
+
+    # -- for hosts that fan changes out to many recipients (the gateway) -----------------------
+
+    def feed(self, star: str, callback: Callable[[Event], Any]) -> Subscription:
+        """Every change of ``star``, unfiltered and unguarded, on the dispatcher thread.
+
+        Not for end users: a host that serves many recipients takes one feed per star and
+        checks each recipient with :meth:`access` when it subscribes and :meth:`visible` per
+        change, instead of the store running a subscription per recipient.
+        """
+        scope = Scope(str(StarId.parse(star)), None, None, None, lambda change: change)
+        return self._hub.subscribe(scope, since=None, callback=callback)
+
+    def replay(self, star: str, after_seq: int, limit: int) -> builtins.list[Change]:
+        """The changes of ``star`` after ``after_seq`` (at most ``limit``), unguarded; see
+        :meth:`feed`."""
+        return self._replay(star, after_seq, limit)
 
     def changes(
         self,
@@ -622,13 +641,16 @@ class ResourceStore:
         assert isinstance(stream, ChangeStream)
         return stream
 
-    def _visible(self, who: Principal, change: Change) -> Change | None:
+    def visible(self, change: Change, principal: Principal) -> Change | None:
+        """``change`` as ``principal`` may see it (redacted by guards), or ``None``."""
         if not self._guards.has(change.star, change.type):
             return change
         resource = change.resource
         try:
             fields = self._guards.check(
-                GuardRequest(who, change.star, change.type, change.id, "read", resource.value, None)
+                GuardRequest(
+                    principal, change.star, change.type, change.id, "read", resource.value, None
+                )
             )
         except GuardDenied:
             return None
@@ -685,7 +707,7 @@ class Transaction:
         self.ops.append(Delete(type_name, id_, etag))
 
 
-def _predicate(where: Predicate | Mapping[str, Any] | None) -> Predicate | None:
+def where_predicate(where: Predicate | Mapping[str, Any] | None) -> Predicate | None:
     """A filter document becomes a predicate on the change's snapshot record."""
     if where is None or callable(where):
         return where

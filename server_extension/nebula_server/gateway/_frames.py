@@ -68,6 +68,12 @@ class EventFrames:
         return text
 
     @staticmethod
+    def resync(sub: str, seq: int, reason: str) -> str:
+        return json.dumps(
+            {"type": "resync", "sub": sub, "seq": seq, "reason": reason}, separators=(",", ":")
+        )
+
+    @staticmethod
     def event(sub: str, seq: int, data: str) -> str:
         return (
             '{"type":"event","sub":'

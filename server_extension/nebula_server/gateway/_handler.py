@@ -2,17 +2,17 @@
 
 The client id travels in the subprotocol list (``nebula.v1``, ``nebula.client.<id>``), never in
 the URL. Origin checks and authentication are Jupyter's; each message is then authorized by the
-store against the caller's principal and the star it names. Events are produced on the store's
-dispatcher thread, encoded there once per change, and handed to the event loop in batches. A
-client that stops reading is bounded: past ``max_pending`` undelivered events its
-subscriptions get a ``resync`` and are dropped, so memory never grows without bound.
+store against the caller's principal and the star it names. Subscriptions are served by the
+server's :class:`GatewayHub`. A client that stops reading is bounded: once its unsent frames
+pass ``max_buffer_bytes`` the socket is closed with a reason, and the client resumes with the
+last sequence it saw, so memory never grows without bound.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections import deque
+import struct
 from typing import Any
 
 import anyio.to_thread
@@ -23,8 +23,10 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 from tornado.ioloop import IOLoop
+from tornado.iostream import StreamBufferFullError, StreamClosedError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
+from nebula_kernel.auth import Principal
 from nebula_kernel.errors import InvalidRequest, NebulaError
 from nebula_kernel.protocol import (
     PROTOCOL,
@@ -36,36 +38,54 @@ from nebula_kernel.protocol import (
     decode,
     encode,
 )
-from nebula_kernel.resources import Change, Resync, Subscription
 from nebula_server._engine import Engines
 from nebula_server.gateway._calls import call_method
-from nebula_server.gateway._frames import EventFrames
+from nebula_server.gateway._hub import GatewayHub
 
 __all__ = ["GatewayHandler"]
 
 _CLIENT_ID = re.compile(r"^nebula\.client\.([A-Za-z0-9_-]{1,64})$")
 MAX_MESSAGE_BYTES = 4 << 20
-FRAMES = EventFrames()
 
 
 def _json(payload: Any) -> str:
     return json.dumps(payload, separators=(",", ":"))
 
 
+def _text_frame(payload: bytes) -> bytes:
+    """An unmasked, final WebSocket text frame (RFC 6455 §5.2), as a server sends it."""
+    size = len(payload)
+    if size < 126:
+        return struct.pack("!BB", 0x81, size) + payload
+    if size < 1 << 16:
+        return struct.pack("!BBH", 0x81, 126, size) + payload
+    return struct.pack("!BBQ", 0x81, 127, size) + payload
+
+
 class GatewayHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
     auth_resource = "nebula"
-    max_pending = 10_000
+    max_buffer_bytes = 32 << 20
 
     client_id: str = ""
-    _subs: dict[str, Subscription]
-    _pending: deque[str]
-    _flush_scheduled: bool
-    _loop: IOLoop
 
     @property
     def engines(self) -> Engines:
         engines: Engines = self.settings["nebula_engines"]
         return engines
+
+    @property
+    def hub(self) -> GatewayHub:
+        hub: GatewayHub | None = self.settings.get("nebula_gateway_hub")
+        if hub is None:
+            hub = self.settings["nebula_gateway_hub"] = GatewayHub(
+                self.engines.store, IOLoop.current()
+            )
+        return hub
+
+    @property
+    def principal(self) -> Principal:
+        user = self.current_user
+        return self.engines.claims.principal(getattr(user, "username", None) or str(user))
 
     def _requested_protocols(self) -> list[str]:
         header = self.request.headers.get("Sec-WebSocket-Protocol", "")
@@ -96,7 +116,7 @@ class GatewayHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         return PROTOCOL if PROTOCOL in subprotocols else None
 
     def get_compression_options(self) -> dict[str, Any] | None:
-        return None
+        return None  # frames are written pre-built (send_frame), which compression would break
 
     @property
     def max_message_size(self) -> int:
@@ -104,15 +124,23 @@ class GatewayHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         super().open(*args, **kwargs)
-        self._subs = {}
-        self._pending = deque()
-        self._flush_scheduled = False
-        self._loop = IOLoop.current()
+        stream = self.ws_connection.stream if self.ws_connection is not None else None
+        if stream is not None:
+            stream.max_write_buffer_size = self.max_buffer_bytes
 
-    @property
-    def principal(self) -> Any:
-        user = self.current_user
-        return self.engines.claims.principal(getattr(user, "username", None) or str(user))
+    def send_frame(self, frame: str) -> None:
+        """Write one text message. Fan-out calls this per recipient, so it skips tornado's
+        per-message task and writes the frame straight to the stream."""
+        connection = self.ws_connection
+        if connection is None or connection.is_closing() or connection.stream is None:
+            return
+        try:
+            connection.stream.write(_text_frame(frame.encode()))
+        except StreamBufferFullError:
+            self.hub.unsubscribe(self)
+            self.close(1008, "too slow: reconnect and resume from the last sequence you saw")
+        except StreamClosedError:
+            self.hub.unsubscribe(self)
 
     async def on_message(self, message: str | bytes) -> None:
         request_id: str | None = None
@@ -123,28 +151,35 @@ class GatewayHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
             parsed = client_message(raw)
             request_id = parsed.id
             if isinstance(parsed, Call):
+                store, who = self.engines.store, self.principal
                 value = await anyio.to_thread.run_sync(
-                    lambda: call_method(
-                        self.engines.store, self.principal, parsed.method, decode(parsed.args)
-                    )
+                    lambda: call_method(store, who, parsed.method, decode(parsed.args))
                 )
-                self._write(_json({"type": "result", "id": parsed.id, "value": encode(value)}))
+                self._reply(_json({"type": "result", "id": parsed.id, "value": encode(value)}))
             elif isinstance(parsed, Subscribe):
-                self._subscribe(parsed)
+                if parsed.id in self.hub.subscriptions(self):
+                    raise InvalidRequest(
+                        f"Subscription id {parsed.id!r} is in use; unsubscribe first."
+                    )
+                latest, catch_up = self.hub.subscribe(
+                    self, parsed.id, parsed.topic, self.principal, parsed.since
+                )
+                # Answer first: the subscription's events (held back while it catches up) follow.
+                self._reply(_json({"type": "result", "id": parsed.id, "value": {"seq": latest}}))
+                if catch_up is not None:
+                    await catch_up()
             elif isinstance(parsed, Unsubscribe):
-                sub = self._subs.pop(parsed.id, None)
-                if sub is not None:
-                    sub.close()
-                self._write(_json({"type": "result", "id": parsed.id, "value": sub is not None}))
+                ended = self.hub.unsubscribe(self, parsed.id)
+                self._reply(_json({"type": "result", "id": parsed.id, "value": ended}))
             elif isinstance(parsed, Ping):
-                self._write(_json({"type": "pong", "id": parsed.id}))
+                self._reply(_json({"type": "pong", "id": parsed.id}))
         except ValueError as exc:  # bad JSON or an envelope that does not fit (pydantic)
-            self._write_error(request_id, _protocol_error(exc))
+            self._reply_error(request_id, _protocol_error(exc))
         except NebulaError as exc:
-            self._write_error(request_id, exc)
+            self._reply_error(request_id, exc)
         except Exception:
             self.log.exception("nebula gateway: unexpected error handling a message")
-            self._write(
+            self._reply(
                 _json(
                     {
                         "type": "error",
@@ -158,87 +193,19 @@ class GatewayHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
                 )
             )
 
-    def _subscribe(self, request: Subscribe) -> None:
-        if request.id in self._subs:
-            raise InvalidRequest(f"Subscription id {request.id!r} is in use; unsubscribe first.")
-        topic = request.topic
-        sub_id = request.id
-
-        def deliver(event: Change | Resync) -> None:  # on the store's dispatcher thread
-            if isinstance(event, Resync):
-                frame = _json(
-                    {"type": "resync", "sub": sub_id, "seq": event.seq, "reason": event.reason}
-                )
-            else:
-                frame = FRAMES.event(sub_id, event.seq, FRAMES.data(event))
-            self._loop.add_callback(self._enqueue, sub_id, frame)
-
-        # Subscribing touches no storage (a resume replays on the dispatcher thread), so it runs
-        # right here: the reply is written before any event of the subscription can be.
-        store, who = self.engines.store, self.principal
-        sub = store.subscribe(
-            deliver,
-            type_name=topic.type,
-            id_=topic.id,
-            where=topic.where,
-            since=request.since,
-            star=topic.star,
-            principal=who,
-        )
-        self._subs[sub_id] = sub
-        latest = store.last_seq(star=topic.star, principal=who)
-        self._write(_json({"type": "result", "id": sub_id, "value": {"seq": latest}}))
-
-    def _enqueue(self, sub_id: str, frame: str) -> None:
-        if sub_id not in self._subs:
-            return
-        if len(self._pending) >= self.max_pending:
-            self._drop_slow_consumer()
-            return
-        self._pending.append(frame)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            self._loop.add_callback(self._flush)
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        while self._pending:
-            self._write(self._pending.popleft())
-
-    def _drop_slow_consumer(self) -> None:
-        self._pending.clear()
-        for sub_id, sub in list(self._subs.items()):
-            sub.close()
-            self._write(
-                _json(
-                    {
-                        "type": "resync",
-                        "sub": sub_id,
-                        "seq": sub.last_seq,
-                        "reason": f"the client fell more than {self.max_pending} events behind; "
-                        "subscribe again with since=seq to catch up",
-                    }
-                )
-            )
-        self._subs.clear()
-
-    def _write(self, frame: str) -> None:
+    def _reply(self, frame: str) -> None:
         try:
             self.write_message(frame)
         except WebSocketClosedError:
-            self._close_subscriptions()
+            self.hub.unsubscribe(self)
 
-    def _write_error(self, request_id: str | None, error: NebulaError) -> None:
-        self._write(_json({"type": "error", "id": request_id, "error": error.to_dict()}))
-
-    def _close_subscriptions(self) -> None:
-        subs = getattr(self, "_subs", {})
-        for sub in subs.values():
-            sub.close()
-        subs.clear()
+    def _reply_error(self, request_id: str | None, error: NebulaError) -> None:
+        self._reply(_json({"type": "error", "id": request_id, "error": error.to_dict()}))
 
     def on_close(self) -> None:
-        self._close_subscriptions()
+        hub: GatewayHub | None = self.settings.get("nebula_gateway_hub")
+        if hub is not None:
+            hub.unsubscribe(self)
 
 
 def _protocol_error(exc: ValueError) -> NebulaError:

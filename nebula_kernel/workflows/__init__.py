@@ -1,0 +1,70 @@
+"""Durable workflows."""
+
+# The package docstring is pinned by tests/nebula_kernel/workflows/expressions/test_expr_api.py;
+# a worked example lives in open_runtime's docstring (_open.py).
+from nebula_kernel.workflows._actions import (
+    ActionContext,
+    ActionRegistry,
+    ActionSpec,
+    Services,
+    action,
+)
+from nebula_kernel.workflows._builder import NodeHandle, Workflow, expr
+from nebula_kernel.workflows._capabilities import Needs
+from nebula_kernel.workflows._definition import (
+    Concurrency,
+    Connection,
+    Grants,
+    NodeDefinition,
+    RetryPolicy,
+    WorkflowDefinition,
+)
+from nebula_kernel.workflows._journal import FORMAT_VERSION, JournalEntry
+from nebula_kernel.workflows._loader import load_workflow, parse_workflow
+from nebula_kernel.workflows._open import open_runtime
+from nebula_kernel.workflows._plan import ExecutionPlan, build_plan
+from nebula_kernel.workflows._replay import (
+    ExecutionState,
+    ExecutionStatus,
+    NodeState,
+    NodeStatus,
+    replay,
+)
+from nebula_kernel.workflows._runtime import Execution, ExecutionResult, Runtime
+from nebula_kernel.workflows._validate import Problem, find_problems, validate_workflow
+
+__all__ = [
+    "FORMAT_VERSION",
+    "ActionContext",
+    "ActionRegistry",
+    "ActionSpec",
+    "Concurrency",
+    "Connection",
+    "Execution",
+    "ExecutionPlan",
+    "ExecutionResult",
+    "ExecutionState",
+    "ExecutionStatus",
+    "Grants",
+    "JournalEntry",
+    "Needs",
+    "NodeDefinition",
+    "NodeHandle",
+    "NodeState",
+    "NodeStatus",
+    "Problem",
+    "RetryPolicy",
+    "Runtime",
+    "Services",
+    "Workflow",
+    "WorkflowDefinition",
+    "action",
+    "build_plan",
+    "expr",
+    "find_problems",
+    "load_workflow",
+    "open_runtime",
+    "parse_workflow",
+    "replay",
+    "validate_workflow",
+]
