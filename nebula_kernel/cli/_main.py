@@ -19,10 +19,10 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from nebula_kernel._time import parse_instant
 from nebula_kernel.cli._output import emit
 from nebula_kernel.errors import InvalidRequest, NebulaError
 from nebula_kernel.resources import MUST_NOT_EXIST, ETagPrecondition
@@ -39,18 +39,6 @@ def _json_argument(text: str, what: str) -> Any:
             f"{what} is not valid JSON ({exc.msg} at line {exc.lineno}, column "
             f"{exc.colno}); pass a JSON document or @file.json."
         ) from None
-
-
-def _instant(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidRequest(
-            f"{text!r} is not an ISO 8601 time, e.g. 2024-05-01T12:00:00Z."
-        ) from None
-    if moment.tzinfo is None:
-        raise InvalidRequest(f"{text!r} has no time zone; add Z or an offset.")
-    return moment
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -123,7 +111,10 @@ def _run_resources(args: argparse.Namespace) -> Any:
         star = args.star
         if args.action == "get":
             return store.get(
-                args.type, args.id, star=star, as_of=_instant(args.as_of) if args.as_of else None
+                args.type,
+                args.id,
+                star=star,
+                as_of=parse_instant(args.as_of, "--as-of") if args.as_of else None,
             )
         if args.action == "put":
             value = _json_argument(args.value, "The value")

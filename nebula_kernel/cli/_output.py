@@ -9,23 +9,7 @@ from typing import Any, TextIO
 
 from nebula_kernel.resources import Resource
 
-__all__ = ["emit", "resource_dict"]
-
-
-def resource_dict(resource: Resource) -> dict[str, Any]:
-    return {
-        "star": resource.star,
-        "type": resource.type,
-        "id": resource.id,
-        "value": resource.value,
-        "etag": resource.etag,
-        "snapshot_number": resource.snapshot_number,
-        "valid_from": resource.valid_from.isoformat(),
-        "valid_to": resource.valid_to.isoformat(),
-        "previous_values": resource.previous_values,
-        "changed_by": resource.changed_by,
-        "schema_version": resource.schema_version,
-    }
+__all__ = ["emit"]
 
 
 def _line(resource: Resource) -> str:
@@ -42,9 +26,9 @@ def emit(value: Any, *, as_json: bool, out: TextIO | None = None) -> None:
     out = out or sys.stdout
     if as_json:
         if isinstance(value, Resource):
-            value = resource_dict(value)
+            value = value.to_json()
         elif isinstance(value, Sequence) and value and isinstance(value[0], Resource):
-            value = [resource_dict(r) for r in value]
+            value = [r.to_json() for r in value]
         out.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")
         return
     if isinstance(value, Resource):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import json
+import logging
 import queue
 import threading
 import time
@@ -47,6 +48,7 @@ from nebula_kernel.resources._snapshots import to_resource
 __all__ = ["Committer", "PreparedOp", "PreparedTx", "Retry", "dumps"]
 
 Key = tuple[str, str, str]
+log = logging.getLogger("nebula.resources")
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
@@ -253,26 +255,25 @@ class Committer:
     def _commit(self, batch: list[PreparedTx]) -> None:
         saved = (self._sid, self._eid, dict(self._seq), dict(self._last_at))
         try:
-            heads = self._heads(list({op.key: None for tx in batch for op in tx.ops}))
+            staging = _Staging(self._heads(list({op.key: None for tx in batch for op in tx.ops})))
+            outcomes: list[tuple[PreparedTx, list[Change] | BaseException]] = []
+            for tx in batch:
+                failed = self._check(tx, staging)
+                outcomes.append((tx, failed if failed is not None else self._stage(tx, staging)))
+            if staging.changes:
+                self._repo.apply(staging.batch())
         except Exception as exc:
-            self._fail(batch, exc)
-            return
-        staging = _Staging(heads)
-        outcomes: list[tuple[PreparedTx, list[Change] | BaseException]] = []
-        for tx in batch:
-            failed = self._check(tx, staging)
-            outcomes.append((tx, failed if failed is not None else self._stage(tx, staging)))
-        if not staging.changes:
-            self._resolve(outcomes)
-            return
-        try:
-            self._repo.apply(staging.batch())
-        except Exception as exc:
+            # Whatever failed (storage, or a bug while staging), this batch is refused as a
+            # whole and the committer carries on with the next one: no writer is left waiting.
             self._sid, self._eid, self._seq, self._last_at = saved
             self._fail(batch, exc)
             return
-        self._remember(staging.overlay.values())
-        self._publish([c for _, result in outcomes if isinstance(result, list) for c in result])
+        if staging.changes:
+            self._remember(staging.overlay.values())
+            try:
+                self._publish([c for _, r in outcomes if isinstance(r, list) for c in r])
+            except Exception:  # the commit stands; subscribers can resume from the change log
+                log.exception("publishing committed changes failed")
         self._resolve(outcomes)
 
     def _check(self, tx: PreparedTx, staging: _Staging) -> BaseException | None:

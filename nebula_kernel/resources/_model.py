@@ -84,6 +84,29 @@ class Resource:
     def is_current(self) -> bool:
         return self.valid_to == CURRENT_VALID_TO
 
+    def to_dict(self) -> dict[str, Any]:
+        """Every field by name, timestamps as datetimes (for the typed wire codec)."""
+        return {
+            "star": self.star,
+            "type": self.type,
+            "id": self.id,
+            "value": self.value,
+            "etag": self.etag,
+            "snapshot_number": self.snapshot_number,
+            "valid_from": self.valid_from,
+            "valid_to": self.valid_to,
+            "previous_values": self.previous_values,
+            "changed_by": self.changed_by,
+            "schema_version": self.schema_version,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """:meth:`to_dict` with ISO 8601 timestamps: plain JSON (REST, CLI)."""
+        plain = self.to_dict()
+        plain["valid_from"] = self.valid_from.isoformat()
+        plain["valid_to"] = self.valid_to.isoformat()
+        return plain
+
     def to_record(self) -> dict[str, Any]:
         """The Lookback-style record: the value's fields plus the underscore meta fields."""
         record = dict(self.value)

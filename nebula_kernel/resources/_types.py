@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jsonschema
@@ -47,6 +47,15 @@ class TypeVersion:
     json_schema: Mapping[str, Any]
     model: type[pydantic.BaseModel] | None = None
     migrate: Migration | None = None
+    # Built once: compiling a JSON Schema validator costs far more than running it.
+    _validator: Any = field(init=False, repr=False, compare=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.model is None:
+            validator = jsonschema.Draft202012Validator(
+                self.json_schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+            )
+            object.__setattr__(self, "_validator", validator)
 
     def validate(self, value: Any) -> dict[str, Any]:
         """Return the normalized value, or raise :class:`ValidationFailed` listing every problem."""
@@ -63,11 +72,8 @@ class TypeVersion:
             return normalized
         if not isinstance(value, Mapping):
             raise self._failed([FieldError((), "a resource value must be a JSON object", "type")])
-        validator = jsonschema.Draft202012Validator(
-            self.json_schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-        )
         found = sorted(
-            validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path]
+            self._validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path]
         )
         if found:
             raise self._failed(

@@ -82,16 +82,4 @@ class ResourceOut(BaseModel):
 
 
 def resource_out(resource: Resource) -> dict[str, Any]:
-    return {
-        "star": resource.star,
-        "type": resource.type,
-        "id": resource.id,
-        "value": resource.value,
-        "etag": resource.etag,
-        "snapshot_number": resource.snapshot_number,
-        "valid_from": resource.valid_from.isoformat(),
-        "valid_to": resource.valid_to.isoformat(),
-        "previous_values": resource.previous_values,
-        "changed_by": resource.changed_by,
-        "schema_version": resource.schema_version,
-    }
+    return resource.to_json()

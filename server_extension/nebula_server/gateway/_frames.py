@@ -5,28 +5,11 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from typing import Any
 
 from nebula_kernel.protocol import encode
-from nebula_kernel.resources import Change, Resource
+from nebula_kernel.resources import Change
 
 __all__ = ["EventFrames"]
-
-
-def _resource(resource: Resource) -> dict[str, Any]:
-    return {
-        "star": resource.star,
-        "type": resource.type,
-        "id": resource.id,
-        "value": resource.value,
-        "etag": resource.etag,
-        "snapshot_number": resource.snapshot_number,
-        "valid_from": resource.valid_from,
-        "valid_to": resource.valid_to,
-        "previous_values": resource.previous_values,
-        "changed_by": resource.changed_by,
-        "schema_version": resource.schema_version,
-    }
 
 
 class EventFrames:
@@ -56,7 +39,7 @@ class EventFrames:
                     "id": change.id,
                     "at": change.at,
                     "changed_by": change.changed_by,
-                    "resource": _resource(change.resource),
+                    "resource": change.resource.to_dict(),
                 }
             ),
             separators=(",", ":"),

@@ -9,6 +9,7 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado.web import authenticated
 
+from nebula_kernel._time import parse_instant
 from nebula_kernel.errors import InvalidRequest
 from nebula_kernel.resources import MUST_NOT_EXIST, ETagPrecondition
 from nebula_server._api_models import JsonObject, TransactionIn, resource_out
@@ -24,24 +25,13 @@ __all__ = [
 
 
 def _instant(name: str, text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidRequest(
-            f"{name}={text[:60]!r} is not an ISO 8601 timestamp; use e.g. 2024-05-01T12:00:00Z."
-        ) from None
-    if moment.tzinfo is None:
-        raise InvalidRequest(f"{name}={text[:60]!r} has no time zone; add Z or an offset.")
-    return moment
+    return None if text is None else parse_instant(text, name)
 
 
 def _required_instant(name: str, text: str | None) -> datetime:
-    moment = _instant(name, text)
-    if moment is None:
+    if text is None:
         raise InvalidRequest(f"The query parameter {name} is required.")
-    return moment
+    return parse_instant(text, name)
 
 
 class ResourcesHandler(NebulaHandler):

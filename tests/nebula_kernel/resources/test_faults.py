@@ -57,3 +57,27 @@ def test_failed_commit_writes_nothing_and_store_recovers(
     second = store.put("Doc", "d", {"v": 2}, etag=first.etag)
     assert second.snapshot_number == 2 and store.last_seq() == 2
     assert [h.value["v"] for h in store.history("Doc", "d")] == [1, 2]
+
+
+def test_a_bug_while_staging_fails_the_batch_not_the_committer(
+    store: nk.ResourceStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault inside the committer thread (not in storage) must not leave writers waiting."""
+    from nebula_kernel.resources import _committer
+
+    real = _committer.previous_values
+    calls = {"n": 0}
+
+    def fails_once(old: object, new: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("injected")
+        return real(old, new)  # type: ignore[arg-type]
+
+    first = store.put("Task", "t", {"title": "a"})
+    monkeypatch.setattr(_committer, "previous_values", fails_once)
+    with pytest.raises(nk.StoreError, match="nothing of this transaction was written"):
+        store.put("Task", "t", {"title": "b"}, etag=first.etag)
+    assert store.get("Task", "t") == first
+    second = store.put("Task", "t", {"title": "c"}, etag=first.etag)
+    assert second.snapshot_number == 2 and store.last_seq() == 2
