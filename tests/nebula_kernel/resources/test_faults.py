@@ -63,9 +63,8 @@ def test_a_bug_while_staging_fails_the_batch_not_the_committer(
     store: nk.ResourceStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A fault inside the committer thread (not in storage) must not leave writers waiting."""
-    from nebula_kernel.resources import _committer
+    from nebula_kernel.resources._history import previous_values as real
 
-    real = _committer.previous_values
     calls = {"n": 0}
 
     def fails_once(old: object, new: object) -> object:
@@ -75,7 +74,7 @@ def test_a_bug_while_staging_fails_the_batch_not_the_committer(
         return real(old, new)  # type: ignore[arg-type]
 
     first = store.put("Task", "t", {"title": "a"})
-    monkeypatch.setattr(_committer, "previous_values", fails_once)
+    monkeypatch.setattr("nebula_kernel.resources._committer.previous_values", fails_once)
     with pytest.raises(nk.StoreError, match="nothing of this transaction was written"):
         store.put("Task", "t", {"title": "b"}, etag=first.etag)
     assert store.get("Task", "t") == first
