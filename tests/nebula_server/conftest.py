@@ -21,7 +21,8 @@ def nebula_config() -> dict[str, Any]:
 def jp_server_config(nebula_config: dict[str, Any]) -> dict[str, Any]:
     return {
         "ServerApp": {"jpserver_extensions": {"nebula_server": True}},
-        "NebulaApp": nebula_config,
+        # Many servers share this test process; freezing its heap would keep them all alive.
+        "NebulaApp": {"freeze_gc": False, **nebula_config},
     }
 
 
