@@ -42,6 +42,11 @@ class NebulaApp(ExtensionApp):
         "(the logged-in user owns every star); set {} on a shared server.",
     )
     max_document_bytes = Int(1 << 20, config=True, help="Largest resource value, as JSON bytes.")
+    max_replay = Int(
+        10_000,
+        config=True,
+        help="Most changes a resuming subscriber is sent; further behind, it is told to resync.",
+    )
     freeze_gc = Bool(
         True,
         config=True,
@@ -64,6 +69,7 @@ class NebulaApp(ExtensionApp):
             claims,
             default_star=self.default_star,
             max_document_bytes=self.max_document_bytes,
+            max_replay=self.max_replay,
         )
         self.settings["nebula_engines"] = self.engines
         self.log.info("Nebula store at %s", self.engines.path)

@@ -23,7 +23,7 @@ class Engines:
 
 
 def open_engines(
-    path: Path, claims: ClaimsMap, *, default_star: str, max_document_bytes: int
+    path: Path, claims: ClaimsMap, *, default_star: str, max_document_bytes: int, max_replay: int
 ) -> Engines:
     from nebula_kernel.drivers.duckdb import DuckDbResourceRepo
 
@@ -32,6 +32,6 @@ def open_engines(
         # Fail closed: a call that forgets to pass the caller's principal is refused.
         principal=Principal("nebula-server", {}),
         default_star=default_star,
-        limits=StoreLimits(max_document_bytes=max_document_bytes),
+        limits=StoreLimits(max_document_bytes=max_document_bytes, max_replay=max_replay),
     )
     return Engines(store, claims, path)

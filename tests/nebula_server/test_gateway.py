@@ -210,3 +210,27 @@ async def test_cookie_sockets_are_checked_for_origin(
     await ws.write_message(json.dumps({"type": "ping", "id": "same-origin"}))
     assert json.loads(str(await ws.read_message()))["type"] == "pong"
     ws.close()
+
+
+class TestTooFarBehind:
+    @pytest.fixture
+    def nebula_config(self) -> dict[str, Any]:
+        return {"max_replay": 2}
+
+    async def test_a_resume_too_far_behind_gets_a_resync_then_live_events(
+        self, connect: Connect, jp_fetch: Any
+    ) -> None:
+        writer = Peer(await connect("writer"))
+        await _define(writer, jp_fetch)
+        for i in range(5):
+            await writer.call("put", type="Task", id=f"t{i}", value={"n": i})
+        peer = Peer(await connect())
+        await peer.send({"type": "subscribe", "id": "s", "topic": {}, "since": 1})
+        assert (await peer.receive())["value"] == {"seq": 5}
+        resync = await peer.receive()
+        assert (resync["type"], resync["seq"]) == ("resync", 5)
+        await writer.call("put", type="Task", id="live", value={"n": 9})
+        live = await peer.receive()
+        assert (live["type"], live["seq"]) == ("event", 6)
+        peer.ws.close()
+        writer.ws.close()

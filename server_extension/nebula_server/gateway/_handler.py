@@ -116,7 +116,7 @@ class GatewayHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         return PROTOCOL if PROTOCOL in subprotocols else None
 
     def get_compression_options(self) -> dict[str, Any] | None:
-        return None  # frames are written pre-built (send_frame), which compression would break
+        return None  # frames are written pre-built (send_frames), which compression would break
 
     @property
     def max_message_size(self) -> int:
@@ -128,14 +128,14 @@ class GatewayHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         if stream is not None:
             stream.max_write_buffer_size = self.max_buffer_bytes
 
-    def send_frame(self, frame: str) -> None:
-        """Write one text message. Fan-out calls this per recipient, so it skips tornado's
-        per-message task and writes the frame straight to the stream."""
+    def send_frames(self, frames: list[str]) -> None:
+        """Write text messages. Fan-out calls this for every socket, so it skips tornado's
+        per-message task and writes all the frames to the stream at once."""
         connection = self.ws_connection
         if connection is None or connection.is_closing() or connection.stream is None:
             return
         try:
-            connection.stream.write(_text_frame(frame.encode()))
+            connection.stream.write(b"".join(_text_frame(f.encode()) for f in frames))
         except StreamBufferFullError:
             self.hub.unsubscribe(self)
             self.close(1008, "too slow: reconnect and resume from the last sequence you saw")

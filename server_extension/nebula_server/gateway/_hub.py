@@ -30,13 +30,11 @@ from nebula_server.gateway._frames import EventFrames
 
 __all__ = ["GatewayHub", "Recipient"]
 
-MAX_REPLAY = 10_000
-
 
 class Recipient(Protocol):
-    """A socket the hub writes frames to."""
+    """A socket the hub writes frames to (several at once: one write for a whole drain)."""
 
-    def send_frame(self, frame: str) -> None: ...
+    def send_frames(self, frames: list[str]) -> None: ...
 
 
 @dataclass(eq=False)
@@ -86,13 +84,18 @@ class _StarFeed:
         with self._lock:
             items, self._inbox = self._inbox, deque()
             self._scheduled = False
+        outgoing: dict[int, tuple[Recipient, list[str]]] = {}
         for change, data in items:
             self.seen = max(self.seen, change.seq)
             for sub in self.subs:
                 if sub.held is not None:
                     sub.held.append((change, data))
-                else:
-                    self.hub.deliver(sub, change, data)
+                    continue
+                frame = self.hub.frame_for(sub, change, data)
+                if frame is not None:
+                    outgoing.setdefault(id(sub.recipient), (sub.recipient, []))[1].append(frame)
+        for recipient, frames in outgoing.values():
+            recipient.send_frames(frames)
 
 
 class GatewayHub:
@@ -147,9 +150,10 @@ class GatewayHub:
 
     async def _catch_up(self, feed: _StarFeed, sub: _Sub, since: int) -> None:
         head = feed.seen  # everything up to here was fanned out already; later ones are held
-        if head - since > MAX_REPLAY:
-            sub.recipient.send_frame(
-                self.frames.resync(sub.id, head, f"more than {MAX_REPLAY} changes were missed")
+        limit = self.store.limits.max_replay
+        if head - since > limit:
+            sub.recipient.send_frames(
+                [self.frames.resync(sub.id, head, f"more than {limit} changes were missed")]
             )
         elif head > since:
             missed = await anyio.to_thread.run_sync(
@@ -163,16 +167,22 @@ class GatewayHub:
         for change, data in held:
             self.deliver(sub, change, data)
 
-    def deliver(self, sub: _Sub, change: Change, data: str) -> None:
+    def frame_for(self, sub: _Sub, change: Change, data: str) -> str | None:
+        """The event frame ``sub`` gets for ``change``, or ``None`` if it gets none."""
         if change.seq <= sub.last_seq or not sub.matches(change):
-            return
+            return None
         sub.last_seq = change.seq
         shown = self.store.visible(change, sub.principal)
         if shown is None:
-            return
+            return None
         if shown is not change:  # redacted for this principal: its own payload
             data = self.frames.data(shown)
-        sub.recipient.send_frame(self.frames.event(sub.id, change.seq, data))
+        return self.frames.event(sub.id, change.seq, data)
+
+    def deliver(self, sub: _Sub, change: Change, data: str) -> None:
+        frame = self.frame_for(sub, change, data)
+        if frame is not None:
+            sub.recipient.send_frames([frame])
 
     def unsubscribe(self, recipient: Recipient, sub_id: str | None = None) -> bool:
         """End one subscription of ``recipient`` (or all of them); whether any ended."""
