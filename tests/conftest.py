@@ -9,6 +9,7 @@ import pytest
 
 import nebula_kernel as nk
 from tests._helpers import ManualClock, Task
+from tests._server import jupyter_server  # noqa: F401 - a session fixture: a real server
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 

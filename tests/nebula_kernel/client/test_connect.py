@@ -8,7 +8,7 @@ import pytest
 
 import nebula_kernel as nk
 from nebula_kernel.client import RemoteResourceStore
-from tests.nebula_kernel.client.conftest import RunningServer
+from tests._server import RunningServer
 
 
 def test_a_kernel_of_a_nebula_server_connects_to_it(
