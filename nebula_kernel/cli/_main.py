@@ -4,6 +4,9 @@
     nebula resources put Task t-1 '{"title": "Write docs"}' --if-match <etag>
     nebula resources history Task t-1 --json
     nebula resources find '{"find": {"state": "Done"}, "__At": "current"}'
+    nebula validate etl.workflow.yaml
+    nebula run etl.workflow.yaml --input '{"name": "Ada"}'
+    nebula executions list
     nebula lab
 
 Where the store is: ``--url``/``--token`` (or ``NEBULA_URL``/``NEBULA_TOKEN``) for a running
@@ -95,6 +98,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     find.add_argument("query", help="a JSON query, or @file.json")
 
+    validate = commands.add_parser(
+        "validate", help="check a workflow file; every problem is listed with its line"
+    )
+    validate.add_argument("file", help="a *.workflow.yaml or *.workflow.json file")
+    run = commands.add_parser(
+        "run",
+        help="run a workflow to its end (exit code 0 if it completed); progress on stderr",
+    )
+    run.add_argument("file", help="a *.workflow.yaml or *.workflow.json file")
+    run.add_argument("--input", default="null", help="the workflow's input: JSON or @file.json")
+    executions = commands.add_parser(
+        "executions", help="runs recorded in the journal", description="Runs in the journal."
+    )
+    steps = executions.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listed = steps.add_parser("list", help="recent runs")
+    listed.add_argument("--status", choices=["running", "completed", "failed", "cancelled"])
+    listed.add_argument("--limit", type=int, default=20)
+    for name, text in (
+        ("show", "a run's state and journal"),
+        ("resume", "resume an interrupted run and wait for it"),
+        ("cancel", "cancel a run"),
+    ):
+        steps.add_parser(name, help=text).add_argument("id")
+
     lab = commands.add_parser(
         "lab",
         help="start JupyterLab with Nebula",
@@ -107,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run_resources(args: argparse.Namespace) -> Any:
     from nebula_kernel.client import connect
 
-    with connect(args.url, args.token, path=None if args.url else args.db) as store:
+    with connect(args.url, args.token, path=None if args.url else _embedded_path(args)) as store:
         star = args.star
         if args.action == "get":
             return store.get(
@@ -128,6 +155,10 @@ def _run_resources(args: argparse.Namespace) -> Any:
             return store.list(args.type, limit=args.limit, star=star)
         query = _json_argument(args.query, "The query")
         return store.lookback.find(query, star=star).to_dict()
+
+
+def _embedded_path(args: argparse.Namespace) -> Path:
+    return Path(args.db) if args.db else Path(".nebula") / "nebula.duckdb"
 
 
 def _lab(lab_args: list[str]) -> int:
@@ -151,11 +182,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "lab":
         return _lab(args.lab_args)
     try:
-        emit(_run_resources(args), as_json=args.json)
+        if args.command == "resources":
+            emit(_run_resources(args), as_json=args.json)
+            return 0
+        if args.url:
+            raise InvalidRequest(
+                f"`nebula {args.command}` runs on the embedded runtime; use --db (the server's "
+                "workflow API is not available yet)."
+            )
+        from nebula_kernel.cli._workflows import run_workflow_command
+
+        workflow_input = _json_argument(args.input, "--input") if args.command == "run" else None
+        output, succeeded = run_workflow_command(args, _embedded_path(args), workflow_input)
+        emit(output, as_json=args.json)
+        return 0 if succeeded else 1
     except NebulaError as error:
         if args.json:
             print(json.dumps({"error": error.to_dict()}), file=sys.stderr)
         else:
             print(f"nebula: {error.message}", file=sys.stderr)
         return 1
-    return 0

@@ -35,6 +35,7 @@ def emit(value: Any, *, as_json: bool, out: TextIO | None = None) -> None:
         out.write(_line(value) + "\n")
     elif isinstance(value, Sequence) and not isinstance(value, str):
         for item in value:
-            out.write((_line(item) if isinstance(item, Resource) else str(item)) + "\n")
+            text = _line(item) if isinstance(item, Resource) else json.dumps(item, default=str)
+            out.write(text + "\n")
     else:
         out.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
