@@ -100,6 +100,12 @@ class Resource:
             "schema_version": self.schema_version,
         }
 
+    def _repr_html_(self) -> str:
+        """A notebook's view: the value, then when it was valid and what it changed."""
+        from nebula_kernel.resources._display import resource_html
+
+        return resource_html(self)
+
     def to_json(self) -> dict[str, Any]:
         """:meth:`to_dict` with ISO 8601 timestamps: plain JSON (REST, CLI)."""
         plain = self.to_dict()

@@ -131,3 +131,12 @@ def test_reopening_a_file_keeps_everything(tmp_path: object, clock: ManualClock)
             store.put("Doc", "e", {})
         clock.advance(seconds=1)
         assert store.put("Doc", "d", {"n": 3}).snapshot_number == 4
+
+
+def test_notebook_html_escapes_content(store: nk.ResourceStore) -> None:
+    hostile = "<script>alert('x')</script>"
+    first = store.put("Task", "t-1", {"title": hostile})
+    second = store.put("Task", "t-1", {"title": "plain"}, etag=first.etag)
+    html = second._repr_html_()
+    assert "<script>" not in html and "Task/t-1" in html and "#2" in html
+    assert "&lt;script&gt;" in html  # the old title, in "changed", escaped
