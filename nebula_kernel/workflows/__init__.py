@@ -11,6 +11,7 @@ from nebula_kernel.workflows._actions import (
 )
 from nebula_kernel.workflows._builder import NodeHandle, Workflow, expr
 from nebula_kernel.workflows._capabilities import Needs
+from nebula_kernel.workflows._cron import CronTrigger, InMemoryTriggerStateRepo, TriggerStateRepo
 from nebula_kernel.workflows._definition import (
     Concurrency,
     Connection,
@@ -31,6 +32,8 @@ from nebula_kernel.workflows._replay import (
     replay,
 )
 from nebula_kernel.workflows._runtime import Execution, ExecutionResult, Runtime
+from nebula_kernel.workflows._trigger_service import TriggerService
+from nebula_kernel.workflows._triggers import ResourceChangeTrigger
 from nebula_kernel.workflows._validate import Problem, find_problems, validate_workflow
 
 __all__ = [
@@ -40,12 +43,14 @@ __all__ = [
     "ActionSpec",
     "Concurrency",
     "Connection",
+    "CronTrigger",
     "Execution",
     "ExecutionPlan",
     "ExecutionResult",
     "ExecutionState",
     "ExecutionStatus",
     "Grants",
+    "InMemoryTriggerStateRepo",
     "JournalEntry",
     "Needs",
     "NodeDefinition",
@@ -53,9 +58,12 @@ __all__ = [
     "NodeState",
     "NodeStatus",
     "Problem",
+    "ResourceChangeTrigger",
     "RetryPolicy",
     "Runtime",
     "Services",
+    "TriggerService",
+    "TriggerStateRepo",
     "Workflow",
     "WorkflowDefinition",
     "action",

@@ -2,5 +2,12 @@
 
 from nebula_kernel.drivers.duckdb._repo import DuckDbResourceRepo, open_duckdb
 from nebula_kernel.drivers.duckdb._schema import SCHEMA_STATEMENTS, SCHEMA_VERSION
+from nebula_kernel.drivers.duckdb._trigger_state import DuckDbTriggerState
 
-__all__ = ["SCHEMA_STATEMENTS", "SCHEMA_VERSION", "DuckDbResourceRepo", "open_duckdb"]
+__all__ = [
+    "SCHEMA_STATEMENTS",
+    "SCHEMA_VERSION",
+    "DuckDbResourceRepo",
+    "DuckDbTriggerState",
+    "open_duckdb",
+]

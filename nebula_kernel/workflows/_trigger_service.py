@@ -1,0 +1,117 @@
+"""Running triggers against a runtime: cron schedules and resource changes start workflows.
+
+Each fire has a stable id (see :mod:`._cron` and :mod:`._triggers`), used as the execution id:
+a fire that was already started is never started again, so re-planning after a crash, or a
+change replayed after a restart, does no harm. Cron watermarks are stored after the fires they
+cover are started (the order that makes a crash in between harmless).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from nebula_kernel.errors import ExecutionNotFound
+from nebula_kernel.ports import Clock, SystemClock
+from nebula_kernel.resources import ResourceStore, Subscription
+from nebula_kernel.workflows._builder import Workflow
+from nebula_kernel.workflows._cron import CronScheduler, CronTrigger, TriggerStateRepo
+from nebula_kernel.workflows._definition import WorkflowDefinition
+from nebula_kernel.workflows._runtime import Execution, Runtime
+from nebula_kernel.workflows._triggers import ResourceChangeTrigger, subscribe_trigger
+
+__all__ = ["TriggerService"]
+
+log = logging.getLogger("nebula.workflows")
+
+
+@dataclass(frozen=True, slots=True)
+class _Scheduled:
+    trigger: CronTrigger
+    workflow: WorkflowDefinition | Workflow
+
+
+class TriggerService:
+    """Owns a runtime's triggers; call :meth:`tick` periodically (or :meth:`run`)."""
+
+    def __init__(
+        self, runtime: Runtime, state: TriggerStateRepo, *, clock: Clock | None = None
+    ) -> None:
+        self._runtime = runtime
+        self._scheduler = CronScheduler(state)
+        self._clock = clock or SystemClock()
+        self._cron: list[_Scheduled] = []
+        self._subscriptions: list[Subscription] = []
+        self._lock = asyncio.Lock()
+
+    def add_cron(self, trigger: CronTrigger, workflow: WorkflowDefinition | Workflow) -> None:
+        self._runtime.plan(workflow)  # refuse an invalid workflow now, not at its first fire
+        self._cron.append(_Scheduled(trigger, workflow))
+
+    async def start_once(
+        self, fire_id: str, workflow: WorkflowDefinition | Workflow, document: Any
+    ) -> Execution | None:
+        """Start ``workflow`` as execution ``fire_id`` unless that fire was started before."""
+        async with self._lock:
+            try:
+                self._runtime.state(fire_id)
+                return None  # started before (perhaps before a restart): nothing to do
+            except ExecutionNotFound:
+                pass
+            return await self._runtime.start(workflow, document, execution_id=fire_id)
+
+    async def tick(self) -> list[Execution]:
+        """Start every cron fire due now; returns the executions it started."""
+        started: list[Execution] = []
+        now = self._clock.now()
+        for scheduled in self._cron:
+            plan = self._scheduler.plan(scheduled.trigger, now)
+            for fire in plan.fires:
+                execution = await self.start_once(
+                    fire.fire_id, scheduled.workflow, fire.input_document()
+                )
+                if execution is not None:
+                    started.append(execution)
+            self._scheduler.commit(plan)
+        return started
+
+    async def run(self, interval_s: float = 1.0) -> None:
+        """Tick forever (cancel the task to stop); a failing tick is logged, not fatal."""
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("cron tick failed; retrying at the next one")
+            await asyncio.sleep(interval_s)
+
+    def add_change(
+        self,
+        trigger: ResourceChangeTrigger,
+        workflow: WorkflowDefinition | Workflow,
+        store: ResourceStore,
+        *,
+        since: int | None = None,
+    ) -> None:
+        """Start ``workflow`` for each matching change; ``since`` resumes after a restart."""
+        self._runtime.plan(workflow)
+        loop = asyncio.get_running_loop()
+
+        def on_fire(fire_id: str, document: dict[str, Any]) -> None:  # dispatcher thread
+            future = asyncio.run_coroutine_threadsafe(
+                self.start_once(fire_id, workflow, document), loop
+            )
+            future.add_done_callback(_log_failure)
+
+        self._subscriptions.append(subscribe_trigger(store, trigger, on_fire, since=since))
+
+    def close(self) -> None:
+        for subscription in self._subscriptions:
+            subscription.close()
+        self._subscriptions.clear()
+
+
+def _log_failure(future: Any) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("a resource-change trigger could not start its workflow: %s", future.exception())
