@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from nebula_kernel.errors import ExecutionNotFound
+from nebula_kernel.errors import AlreadyExists, ExecutionNotFound
 from nebula_kernel.ports import BlobStore, Clock, ExecutionRepo, ExecutionRow, SystemClock
 from nebula_kernel.workflows._actions import ActionRegistry, Services
 from nebula_kernel.workflows._attempts import AttemptRunner
@@ -142,6 +142,7 @@ class Runtime:
         self._plans: dict[int, tuple[WorkflowDefinition, ExecutionPlan]] = {}
         self._plan_texts: dict[int, tuple[ExecutionPlan, str]] = {}
         self._active: dict[str, Execution] = {}
+        self._creating: set[str] = set()
         self._reaper: asyncio.Task[None] | None = None
 
     # -- plans ----------------------------------------------------------------------------------
@@ -174,8 +175,25 @@ class Runtime:
         *,
         execution_id: str | None = None,
     ) -> Execution:
+        """Start an execution. A chosen ``execution_id`` (an idempotency key, e.g. a trigger's
+        fire id) that exists already raises :class:`AlreadyExists` and changes nothing."""
         plan = workflow if isinstance(workflow, ExecutionPlan) else self.plan(workflow)
-        execution_id = execution_id or uuid.uuid4().hex
+        if execution_id is None:
+            return await self._create(uuid.uuid4().hex, plan, input)
+        # Refused here: a duplicate reaching the journal would fail the writer's whole batch.
+        if execution_id in self._creating or self._repo.get_execution(execution_id) is not None:
+            raise AlreadyExists(
+                f"Execution {execution_id!r} exists already; choose another id, or read it with "
+                "state() / resume it with resume().",
+                execution_id=execution_id,
+            )
+        self._creating.add(execution_id)
+        try:
+            return await self._create(execution_id, plan, input)
+        finally:
+            self._creating.discard(execution_id)
+
+    async def _create(self, execution_id: str, plan: ExecutionPlan, input: Any) -> Execution:
         now = self._clock.now()
         row = ExecutionRow(
             execution_id, plan.workflow_id, _RUNNING, now, now, self.holder, self._lease_end(now)

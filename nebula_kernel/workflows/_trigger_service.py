@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from nebula_kernel.errors import ExecutionNotFound
+from nebula_kernel.errors import AlreadyExists
 from nebula_kernel.ports import Clock, SystemClock
 from nebula_kernel.resources import ResourceStore, Subscription
 from nebula_kernel.workflows._builder import Workflow
@@ -44,7 +44,6 @@ class TriggerService:
         self._clock = clock or SystemClock()
         self._cron: list[_Scheduled] = []
         self._subscriptions: list[Subscription] = []
-        self._lock = asyncio.Lock()
 
     def add_cron(self, trigger: CronTrigger, workflow: WorkflowDefinition | Workflow) -> None:
         self._runtime.plan(workflow)  # refuse an invalid workflow now, not at its first fire
@@ -54,13 +53,10 @@ class TriggerService:
         self, fire_id: str, workflow: WorkflowDefinition | Workflow, document: Any
     ) -> Execution | None:
         """Start ``workflow`` as execution ``fire_id`` unless that fire was started before."""
-        async with self._lock:
-            try:
-                self._runtime.state(fire_id)
-                return None  # started before (perhaps before a restart): nothing to do
-            except ExecutionNotFound:
-                pass
+        try:
             return await self._runtime.start(workflow, document, execution_id=fire_id)
+        except AlreadyExists:
+            return None  # started before (perhaps before a restart): nothing to do
 
     async def tick(self) -> list[Execution]:
         """Start every cron fire due now; returns the executions it started."""
