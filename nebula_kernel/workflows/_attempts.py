@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -124,10 +124,12 @@ class AttemptRunner:
         spill_bytes: int,
         clock: Clock,
         rng: random.Random,
+        env: Mapping[str, Any],
     ) -> None:
         self.execution_id = execution_id
         self.plan = plan
         self.input = input
+        self.env = env
         self.execution_facts = {
             "id": execution_id,
             "workflow_id": plan.workflow_id,
@@ -256,6 +258,7 @@ class AttemptRunner:
                 input=self.input,
                 nodes=nodes_for(run.params.references),
                 execution=self.execution_facts,
+                env=self.env,
             )
         raw = run.params.resolve(context)
         encoded_in = dumps(raw)

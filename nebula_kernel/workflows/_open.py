@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nebula_kernel.ports import BlobStore, Clock, SecretsStore
 from nebula_kernel.workflows._actions import ActionRegistry, Services
@@ -25,6 +26,7 @@ def open_runtime(
     clock: Clock | None = None,
     lease_ttl_s: float = 30.0,
     spill_bytes: int = 64 * 1024,
+    env: Mapping[str, Any] | None = None,
 ) -> Runtime:
     """A runtime whose journal lives in DuckDB::
 
@@ -43,7 +45,8 @@ def open_runtime(
     database file (opened once) and resource actions use that store; otherwise ``path`` names
     the file (default: in memory). ``blobs`` is a :class:`BlobStore` or a directory for big
     outputs; by default ``<file>.blobs`` beside a database file, none in memory. ``secrets``
-    is where :meth:`ActionContext.secret` looks, in the store's default star.
+    is where :meth:`ActionContext.secret` looks, in the store's default star. ``env`` is what
+    expressions read as ``$env``: non-secret settings (never put a secret there).
 
     Close the runtime (``await runtime.aclose()``) before the store: it writes through the
     store's connection.
@@ -72,4 +75,5 @@ def open_runtime(
         lease_ttl_s=lease_ttl_s,
         spill_bytes=spill_bytes,
         owns_repo=owns,
+        env=env,
     )

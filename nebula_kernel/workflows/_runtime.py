@@ -23,9 +23,10 @@ import os
 import random
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from nebula_kernel.errors import AlreadyExists, ExecutionNotFound
@@ -127,6 +128,7 @@ class Runtime:
         spill_bytes: int = 64 * 1024,
         owns_repo: bool = True,
         seed: int | None = None,
+        env: Mapping[str, Any] | None = None,
     ) -> None:
         self.registry = registry if registry is not None else ActionRegistry.with_builtins()
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -144,6 +146,8 @@ class Runtime:
         self._active: dict[str, Execution] = {}
         self._creating: set[str] = set()
         self._reaper: asyncio.Task[None] | None = None
+        # ``$env``: the host's non-secret settings, the same for every run of this runtime.
+        self._env = MappingProxyType(dict(env or {}))
 
     # -- plans ----------------------------------------------------------------------------------
 
@@ -238,6 +242,7 @@ class Runtime:
             spill_bytes=self._spill,
             clock=self._clock,
             rng=self._rng,
+            env=self._env,
         )
         execution._scheduler = Scheduler(
             plan,

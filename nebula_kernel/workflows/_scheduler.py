@@ -215,6 +215,7 @@ class Scheduler:
             nodes=self._context_nodes(edge.condition.references),
             execution=self._runner.execution_facts,
             input=self._runner.input,
+            env=self._runner.env,
         )
         try:
             return bool(edge.condition.evaluate(context))

@@ -112,22 +112,3 @@ def test_a_resource_change_starts_a_workflow(tmp_path: Path) -> None:
     assert str(result["id"]).startswith("change:orders@")
     change = result["input"]["change"]  # type: ignore[index]
     assert (change["op"], change["id"], change["value"]) == ("put", "o-1", {"total": 12})
-
-
-def test_a_duplicate_execution_id_is_refused_and_the_runtime_carries_on() -> None:
-    async def scenario() -> list[str]:
-        async with open_runtime() as runtime:
-            first = await runtime.start(_workflow(), "once", execution_id="fixed")
-            assert (await first.result()).ok
-            try:
-                await runtime.start(_workflow(), "twice", execution_id="fixed")
-            except nk.AlreadyExists as refused:
-                assert "fixed" in refused.message
-            else:
-                raise AssertionError("a duplicate execution id was accepted")
-            again = await runtime.run(_workflow(), "later")  # the journal writer still works
-            assert again.ok
-            return sorted(r.id for r in runtime.executions())
-
-    ids = asyncio.run(scenario())
-    assert "fixed" in ids and len(ids) == 2
