@@ -9,6 +9,7 @@ from nebula_kernel.workflows._actions import (
     Services,
     action,
 )
+from nebula_kernel.workflows._breaker import BreakerPolicy, CircuitBreaker
 from nebula_kernel.workflows._builder import NodeHandle, Workflow, expr
 from nebula_kernel.workflows._capabilities import Needs
 from nebula_kernel.workflows._cron import CronTrigger, InMemoryTriggerStateRepo, TriggerStateRepo
@@ -20,10 +21,12 @@ from nebula_kernel.workflows._definition import (
     RetryPolicy,
     WorkflowDefinition,
 )
+from nebula_kernel.workflows._guarding import Resilience
 from nebula_kernel.workflows._journal import FORMAT_VERSION, JournalEntry
 from nebula_kernel.workflows._loader import load_workflow, parse_workflow
 from nebula_kernel.workflows._open import open_runtime
 from nebula_kernel.workflows._plan import ExecutionPlan, build_plan
+from nebula_kernel.workflows._ratelimit import RateLimit, RateLimiter
 from nebula_kernel.workflows._replay import (
     ExecutionState,
     ExecutionStatus,
@@ -41,6 +44,8 @@ __all__ = [
     "ActionContext",
     "ActionRegistry",
     "ActionSpec",
+    "BreakerPolicy",
+    "CircuitBreaker",
     "Concurrency",
     "Connection",
     "CronTrigger",
@@ -58,6 +63,9 @@ __all__ = [
     "NodeState",
     "NodeStatus",
     "Problem",
+    "RateLimit",
+    "RateLimiter",
+    "Resilience",
     "ResourceChangeTrigger",
     "RetryPolicy",
     "Runtime",

@@ -28,6 +28,7 @@ from nebula_kernel.workflows._actions import (
 )
 from nebula_kernel.workflows._attempt_policy import error_code, retry_delay
 from nebula_kernel.workflows._capabilities import check_needs
+from nebula_kernel.workflows._guarding import Resilience
 from nebula_kernel.workflows._journal import (
     ATTEMPT_COMPLETED,
     ATTEMPT_FAILED,
@@ -125,11 +126,13 @@ class AttemptRunner:
         clock: Clock,
         rng: random.Random,
         env: Mapping[str, Any],
+        resilience: Resilience,
     ) -> None:
         self.execution_id = execution_id
         self.plan = plan
         self.input = input
         self.env = env
+        self._resilience = resilience
         self.execution_facts = {
             "id": execution_id,
             "workflow_id": plan.workflow_id,
@@ -283,11 +286,12 @@ class AttemptRunner:
             check_needs(
                 spec.needs(inputs, ctx), self.plan.grants, node=run.node.id, action=spec.key
             )
-        if run.node.timeout_s is None:
-            out = await spec.run(inputs, ctx)
-        else:
-            async with asyncio.timeout(run.node.timeout_s):
+        async with self._resilience.guard(spec.key):
+            if run.node.timeout_s is None:
                 out = await spec.run(inputs, ctx)
+            else:
+                async with asyncio.timeout(run.node.timeout_s):
+                    out = await spec.run(inputs, ctx)
         output = self._output(spec, out)
         if self._broker.used:
             output = self._broker.redactor.redact(output)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from nebula_kernel.ports import BlobStore, Clock, SecretsStore
 from nebula_kernel.workflows._actions import ActionRegistry, Services
+from nebula_kernel.workflows._guarding import Resilience
 from nebula_kernel.workflows._runtime import Runtime
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ def open_runtime(
     lease_ttl_s: float = 30.0,
     spill_bytes: int = 64 * 1024,
     env: Mapping[str, Any] | None = None,
+    resilience: Resilience | None = None,
 ) -> Runtime:
     """A runtime whose journal lives in DuckDB::
 
@@ -47,6 +49,7 @@ def open_runtime(
     outputs; by default ``<file>.blobs`` beside a database file, none in memory. ``secrets``
     is where :meth:`ActionContext.secret` looks, in the store's default star. ``env`` is what
     expressions read as ``$env``: non-secret settings (never put a secret there).
+    ``resilience`` adds a circuit breaker and rate limits per action.
 
     Close the runtime (``await runtime.aclose()``) before the store: it writes through the
     store's connection.
@@ -76,4 +79,5 @@ def open_runtime(
         spill_bytes=spill_bytes,
         owns_repo=owns,
         env=env,
+        resilience=resilience,
     )

@@ -35,6 +35,7 @@ from nebula_kernel.workflows._actions import ActionRegistry, Services
 from nebula_kernel.workflows._attempts import AttemptRunner
 from nebula_kernel.workflows._builder import Workflow
 from nebula_kernel.workflows._definition import WorkflowDefinition
+from nebula_kernel.workflows._guarding import Resilience
 from nebula_kernel.workflows._journal import (
     CANCELLATION_REQUESTED,
     EXECUTION_CANCELLED,
@@ -129,6 +130,7 @@ class Runtime:
         owns_repo: bool = True,
         seed: int | None = None,
         env: Mapping[str, Any] | None = None,
+        resilience: Resilience | None = None,
     ) -> None:
         self.registry = registry if registry is not None else ActionRegistry.with_builtins()
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -148,6 +150,7 @@ class Runtime:
         self._reaper: asyncio.Task[None] | None = None
         # ``$env``: the host's non-secret settings, the same for every run of this runtime.
         self._env = MappingProxyType(dict(env or {}))
+        self._resilience = resilience or Resilience()
 
     # -- plans ----------------------------------------------------------------------------------
 
@@ -243,6 +246,7 @@ class Runtime:
             clock=self._clock,
             rng=self._rng,
             env=self._env,
+            resilience=self._resilience,
         )
         execution._scheduler = Scheduler(
             plan,
