@@ -22,14 +22,11 @@ from nebula_kernel.auth import LOCAL_PRINCIPAL, Principal, Role, StarId, authori
 from nebula_kernel.errors import (
     AlreadyExists,
     ConflictItem,
-    DocumentTooLarge,
-    FieldError,
     GuardDenied,
     InvalidRequest,
     ResourceNotFound,
     StarNotFound,
     TransactionConflict,
-    ValidationFailed,
 )
 from nebula_kernel.ports import (
     Clock,
@@ -40,8 +37,8 @@ from nebula_kernel.ports import (
     SystemClock,
     TypeRow,
 )
-from nebula_kernel.resources._committer import Committer, PreparedOp, PreparedTx, Retry, dumps
-from nebula_kernel.resources._guards import Guard, GuardRegistry, GuardRequest, Operation, redact
+from nebula_kernel.resources._committer import Committer, PreparedTx, Retry, dumps
+from nebula_kernel.resources._guards import Guard, GuardRegistry, GuardRequest, redact
 from nebula_kernel.resources._history import diff_values
 from nebula_kernel.resources._ids import check_resource_id, check_type_name
 from nebula_kernel.resources._model import (
@@ -52,8 +49,6 @@ from nebula_kernel.resources._model import (
     Resource,
     ResourceDiff,
     WriteOp,
-    describe_precondition,
-    precondition_holds,
 )
 from nebula_kernel.resources._snapshots import to_resource
 from nebula_kernel.resources._subscriptions import (
@@ -65,6 +60,7 @@ from nebula_kernel.resources._subscriptions import (
     SubscriptionHub,
 )
 from nebula_kernel.resources._types import Migration, TypeRegistry, TypeVersion, canonical_schema
+from nebula_kernel.resources._writes import check_ops, plain, prepare
 
 if TYPE_CHECKING:
     from nebula_kernel.lookback import Lookback
@@ -263,7 +259,7 @@ class ResourceStore:
     ) -> Resource:
         """Create or replace a resource; ``etag`` is the precondition (see :func:`commit`)."""
         return self.commit(
-            [Put(type_name, id_, _plain(value), etag)], star=star, principal=principal
+            [Put(type_name, id_, plain(value), etag)], star=star, principal=principal
         )[0]
 
     def delete(
@@ -309,140 +305,23 @@ class ResourceStore:
                 f"A transaction may hold at most {self.limits.max_ops_per_transaction} operations "
                 f"({len(ops)} given); split it.",
             )
-        checked = self._check_ops(star_name, ops)
+        checked = check_ops(self._types, star_name, ops, self.limits.max_document_bytes)
         for _ in range(_MAX_RETRIES):
-            prepared, hidden = self._prepare(star_name, who, checked)
+            heads = self._current_heads([(star_name, c.op.type, c.op.id) for c in checked])
+            prepared, hidden = prepare(star_name, who, checked, heads, self._guards)
             try:
                 changes = self._committer.submit(PreparedTx(star_name, who.id, prepared))
             except Retry:
                 continue
             by_key = {(c.type, c.id): c.resource for c in changes}
-            results = []
-            for (op, _), fields in zip(checked, hidden, strict=True):
-                resource = by_key[(op.type, op.id)]
-                results.append(_redacted(resource, fields))
-            return results
+            return [
+                _redacted(by_key[(c.op.type, c.op.id)], fields)
+                for c, fields in zip(checked, hidden, strict=True)
+            ]
         raise TransactionConflict(
             star_name,
-            [ConflictItem(op.type, op.id, "unchanged while guards ran", None) for op, _ in checked],
+            [ConflictItem(c.op.type, c.op.id, "unchanged while guards ran", None) for c in checked],
         )
-
-    def _check_ops(
-        self, star: str, ops: Sequence[WriteOp]
-    ) -> builtins.list[tuple[WriteOp, tuple[int, dict[str, Any] | None]]]:
-        """Ids, types, sizes and validation of every op: all problems at once."""
-        seen: set[tuple[str, str]] = set()
-        checked: list[tuple[WriteOp, tuple[int, dict[str, Any] | None]]] = []
-        errors: list[FieldError] = []
-        for op in ops:
-            if not isinstance(op, (Put, Delete)):
-                raise InvalidRequest(
-                    f"A transaction takes Put and Delete operations, not {type(op).__name__}."
-                )
-            check_type_name(op.type)
-            check_resource_id(op.id)
-            if (op.type, op.id) in seen:
-                raise InvalidRequest(
-                    f"{op.type}/{op.id} appears twice in one transaction; merge the operations.",
-                    type=op.type,
-                    id=op.id,
-                )
-            seen.add((op.type, op.id))
-            rtype = self._types.get(star, op.type)
-            if isinstance(op, Delete):
-                checked.append((op, (rtype.latest.version, None)))
-                continue
-            value = _plain(op.value)
-            self._check_size(op, value)
-            try:
-                normalized = rtype.latest.validate(value)
-            except ValidationFailed as exc:
-                errors.extend(
-                    FieldError((f"{op.type}/{op.id}", *e.path), e.message, e.kind)
-                    for e in exc.errors
-                )
-                continue
-            self._check_size(op, normalized)
-            checked.append((op, (rtype.latest.version, normalized)))
-        if errors:
-            listed = "; ".join(f"{e.location}: {e.message}" for e in errors[:5])
-            raise ValidationFailed(
-                f"{len(errors)} field(s) do not fit their types: {listed}. Nothing was written.",
-                errors,
-            )
-        return checked
-
-    def _check_size(self, op: WriteOp, value: Any) -> None:
-        try:
-            size = len(dumps(value).encode())
-        except (TypeError, ValueError):
-            raise ValidationFailed(
-                f"The value of {op.type}/{op.id} is not JSON: use objects, arrays, strings, "
-                "finite numbers, booleans and null.",
-                [FieldError((op.type, op.id), "not JSON-serializable", "json")],
-            ) from None
-        if size > self.limits.max_document_bytes:
-            raise DocumentTooLarge(
-                f"{op.type}/{op.id} is {size} bytes as JSON; the limit is "
-                f"{self.limits.max_document_bytes}. Store large content elsewhere and reference "
-                "it.",
-                type=op.type,
-                id=op.id,
-                size=size,
-                limit=self.limits.max_document_bytes,
-            )
-
-    def _prepare(
-        self,
-        star: str,
-        who: Principal,
-        checked: builtins.list[tuple[WriteOp, tuple[int, dict[str, Any] | None]]],
-    ) -> tuple[builtins.list[PreparedOp], builtins.list[frozenset[str]]]:
-        """The first eTag check and the guards, against the state storage holds now."""
-        heads = self._current_heads([(star, op.type, op.id) for op, _ in checked])
-        conflicts = []
-        prepared: list[PreparedOp] = []
-        hidden: list[frozenset[str]] = []
-        for op, (version, value) in checked:
-            key = (star, op.type, op.id)
-            head = heads.get(key)
-            current = head.snapshot if head is not None and not head.deleted else None
-            etag = None if current is None else current.etag
-            if not precondition_holds(op.etag, etag):
-                conflicts.append(ConflictItem(op.type, op.id, describe_precondition(op.etag), etag))
-                continue
-            if isinstance(op, Delete) and current is None:
-                raise ResourceNotFound(
-                    f"{op.type}/{op.id} does not exist in star {star!r}; nothing to delete.",
-                    star=star,
-                    type=op.type,
-                    id=op.id,
-                )
-            guarded = self._guards.has(star, op.type)
-            fields: frozenset[str] = frozenset()
-            if guarded:
-                old = json.loads(current.value) if current is not None else None
-                operation: Operation = (
-                    "delete" if isinstance(op, Delete) else "update" if old else "create"
-                )
-                fields = self._guards.check(
-                    GuardRequest(who, star, op.type, op.id, operation, old, value)
-                )
-            prepared.append(
-                PreparedOp(
-                    key,
-                    "delete" if isinstance(op, Delete) else "put",
-                    value,
-                    op.etag,
-                    etag,
-                    guarded,
-                    version,
-                )
-            )
-            hidden.append(fields)
-        if conflicts:
-            raise TransactionConflict(star, conflicts)
-        return prepared, hidden
 
     def _current_heads(
         self, keys: builtins.list[tuple[str, str, str]]
@@ -701,7 +580,7 @@ class Transaction:
         *,
         etag: ETagPrecondition = None,
     ) -> None:
-        self.ops.append(Put(type_name, id_, _plain(value), etag))
+        self.ops.append(Put(type_name, id_, plain(value), etag))
 
     def delete(self, type_name: str, id_: str, *, etag: ETagPrecondition = None) -> None:
         self.ops.append(Delete(type_name, id_, etag))
@@ -715,12 +594,6 @@ def where_predicate(where: Predicate | Mapping[str, Any] | None) -> Predicate | 
 
     parsed = parse_filter(where, location="where")
     return lambda change: filter_matches(parsed, change.resource.to_record())
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, pydantic.BaseModel):
-        return value.model_dump(mode="json")
-    return value
 
 
 def _aware(moment: datetime) -> datetime:
