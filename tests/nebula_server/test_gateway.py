@@ -234,3 +234,33 @@ class TestTooFarBehind:
         assert (live["type"], live["seq"]) == ("event", 6)
         peer.ws.close()
         writer.ws.close()
+
+
+async def test_a_client_that_stops_reading_is_cut_off_not_buffered_forever(
+    connect: Connect, jp_fetch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nebula_server.gateway import GatewayHandler
+
+    monkeypatch.setattr(GatewayHandler, "max_buffer_bytes", 2 * 1024 * 1024)
+    stalled = Peer(await connect("stalled"))
+    await _define(stalled, jp_fetch)
+    await stalled.send({"type": "subscribe", "id": "s", "topic": {"type": "Task"}})
+    assert (await stalled.receive())["type"] == "result"
+    # From here the stalled client reads nothing while ~24 MB of events are published: far
+    # more than the loopback socket buffers hold, so the server's own buffer must pass its cap.
+    writer = Peer(await connect("writer"))
+    blob = "x" * 400_000
+    for i in range(60):
+        reply = await writer.call("put", type="Task", id=f"t{i % 3}", value={"blob": blob})
+        assert reply["type"] == "result"
+    messages = 0
+    while True:
+        raw = await stalled.ws.read_message()
+        if raw is None:
+            break
+        messages += 1
+    assert stalled.ws.close_code == 1008
+    assert "too slow" in str(stalled.ws.close_reason)
+    assert messages < 60  # cut off before everything was queued for it
+    stalled.ws.close()
+    writer.ws.close()

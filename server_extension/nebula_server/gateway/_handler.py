@@ -24,7 +24,7 @@ from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamBufferFullError, StreamClosedError
-from tornado.websocket import WebSocketClosedError, WebSocketHandler
+from tornado.websocket import WebSocketHandler
 
 from nebula_kernel.auth import Principal
 from nebula_kernel.errors import InvalidRequest, NebulaError
@@ -194,10 +194,8 @@ class GatewayHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
             )
 
     def _reply(self, frame: str) -> None:
-        try:
-            self.write_message(frame)
-        except WebSocketClosedError:
-            self.hub.unsubscribe(self)
+        # The same path as events: one order on the wire, one bound on what waits to be sent.
+        self.send_frames([frame])
 
     def _reply_error(self, request_id: str | None, error: NebulaError) -> None:
         self._reply(_json({"type": "error", "id": request_id, "error": error.to_dict()}))
