@@ -66,6 +66,7 @@ class PreparedOp:
 
     ``observed`` is the eTag the writer saw when it ran guards (``None`` = absent); when
     ``check_observed`` is set the commit also requires it unchanged, because a guard decided on it.
+    ``value_json`` is ``value`` as stored, encoded once when its size was checked.
     """
 
     key: Key
@@ -75,6 +76,7 @@ class PreparedOp:
     observed: str | None
     check_observed: bool
     schema_version: int
+    value_json: str
 
 
 @dataclass(slots=True)
@@ -148,6 +150,11 @@ class Committer:
         if self._closed:
             # Storage answers, and says the store is closed.
             return {}, list(keys)
+        return self._split(keys, touch=False)
+
+    def _split(self, keys: Sequence[Key], *, touch: bool) -> tuple[dict[Key, HeadRow], list[Key]]:
+        """The cached heads of ``keys`` and the keys not cached; ``touch`` marks hits as recent
+        (only the committer thread may reorder the cache)."""
         found: dict[Key, HeadRow] = {}
         missing: list[Key] = []
         for key in keys:
@@ -155,6 +162,8 @@ class Committer:
             if head is None:
                 missing.append(key)
             else:
+                if touch:
+                    self._cache.move_to_end(key)
                 found[key] = head
         return found, missing
 
@@ -221,15 +230,7 @@ class Committer:
         return batch, _Idle.IDLE
 
     def _heads(self, keys: Sequence[Key]) -> dict[Key, HeadRow]:
-        found: dict[Key, HeadRow] = {}
-        missing: list[Key] = []
-        for key in keys:
-            head = self._cache.get(key)
-            if head is None:
-                missing.append(key)
-            else:
-                self._cache.move_to_end(key)
-                found[key] = head
+        found, missing = self._split(keys, touch=True)
         if missing:
             loaded = self._repo.read_heads_for_write(missing)
             found.update(loaded)
@@ -346,7 +347,7 @@ class Committer:
                 number,
                 at,
                 CURRENT_VALID_TO,
-                dumps(op.value),
+                op.value_json,
                 dumps(previous_values(old, op.value)),
                 uuid.uuid4().hex,
                 tx.principal,

@@ -46,11 +46,12 @@ Key = tuple[str, str, str]
 @dataclass(frozen=True, slots=True)
 class CheckedOp:
     """An op that passed :func:`check_ops`: the type version it fits and its normalized value
-    (``None`` for a delete)."""
+    (``None`` for a delete) with that value's JSON text."""
 
     op: WriteOp
     version: int
     value: dict[str, Any] | None
+    value_json: str = ""
 
 
 def plain(value: Any) -> Any:
@@ -85,18 +86,16 @@ def check_ops(
         if isinstance(op, Delete):
             checked.append(CheckedOp(op, latest.version, None))
             continue
-        value = plain(op.value)
-        # Measured before validation too, so that a huge document is refused before any work.
-        _check_size(op, value, max_document_bytes)
         try:
-            normalized = latest.validate(value)
+            normalized = latest.validate(plain(op.value))
         except ValidationFailed as exc:
             errors.extend(
                 FieldError((f"{op.type}/{op.id}", *e.path), e.message, e.kind) for e in exc.errors
             )
             continue
-        _check_size(op, normalized, max_document_bytes)
-        checked.append(CheckedOp(op, latest.version, normalized))
+        # Encoded once: the size check measures the very text the commit stores.
+        encoded = _encode(op, normalized, max_document_bytes)
+        checked.append(CheckedOp(op, latest.version, normalized, encoded))
     if errors:
         listed = "; ".join(f"{e.location}: {e.message}" for e in errors[:5])
         raise ValidationFailed(
@@ -106,9 +105,11 @@ def check_ops(
     return checked
 
 
-def _check_size(op: WriteOp, value: Any, limit: int) -> None:
+def _encode(op: WriteOp, value: Any, limit: int) -> str:
+    """``value`` as JSON text, refused if it is not JSON or is over ``limit`` bytes."""
     try:
-        size = len(dumps(value).encode())
+        text = dumps(value)
+        size = len(text.encode())
     except (TypeError, ValueError):
         raise ValidationFailed(
             f"The value of {op.type}/{op.id} is not JSON: use objects, arrays, strings, "
@@ -124,6 +125,7 @@ def _check_size(op: WriteOp, value: Any, limit: int) -> None:
             size=size,
             limit=limit,
         )
+    return text
 
 
 def prepare(
@@ -164,7 +166,9 @@ def prepare(
                 GuardRequest(who, star, op.type, op.id, operation, old, item.value)
             )
         kind: Literal["put", "delete"] = "delete" if isinstance(op, Delete) else "put"
-        prepared.append(PreparedOp(key, kind, item.value, op.etag, etag, guarded, item.version))
+        prepared.append(
+            PreparedOp(key, kind, item.value, op.etag, etag, guarded, item.version, item.value_json)
+        )
         hidden.append(fields)
     if conflicts:
         raise TransactionConflict(star, conflicts)
