@@ -15,81 +15,30 @@ import base64
 import gc
 import json
 import os
-import secrets
-import socket
 import statistics
 import struct
-import subprocess
-import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import httpx
 
 from benchmarks._runner import Suite
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from nebula_server.testing import RunningServer, running_server
 
 
-class Server:
-    def __init__(self) -> None:
-        self.dir = tempfile.TemporaryDirectory()
-        self.token = secrets.token_hex(16)
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        env = {
-            **os.environ,
-            "JUPYTER_RUNTIME_DIR": f"{self.dir.name}/runtime",
-            "JUPYTER_CONFIG_DIR": f"{self.dir.name}/config",
-            "PYTHONPATH": str(ROOT),
-        }
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jupyter_server",
-                "--no-browser",
-                "--allow-root",
-                f"--ServerApp.port={self.port}",
-                "--ServerApp.ip=127.0.0.1",
-                f"--IdentityProvider.token={self.token}",
-                f"--ServerApp.root_dir={self.dir.name}",
-                "--ServerApp.log_level=WARN",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        self.headers = {"Authorization": f"token {self.token}"}
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "nebula/api/v1/stars", headers=self.headers).is_success:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
-            self.close()
-            raise RuntimeError("the jupyter server did not start")
+@contextmanager
+def _server() -> Iterator[RunningServer]:
+    with tempfile.TemporaryDirectory() as root, running_server(Path(root)) as server:
         httpx.put(
-            self.url + "nebula/api/v1/stars/local.lab.default/types/Tick",
-            headers=self.headers,
+            server.url + "nebula/api/v1/stars/local.lab.default/types/Tick",
+            headers=server.headers,
             json={"json_schema": {"type": "object"}},
         )
-
-    def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(30)
-        self.dir.cleanup()
+        yield server
 
 
 class _RawSocket:
@@ -103,7 +52,7 @@ class _RawSocket:
         self.buffer = b""
 
     @classmethod
-    async def connect(cls, server: Server, client_id: str) -> _RawSocket:
+    async def connect(cls, server: RunningServer, client_id: str) -> _RawSocket:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
         key = base64.b64encode(os.urandom(16)).decode()
         writer.write(
@@ -157,7 +106,7 @@ class _RawSocket:
         self.writer.close()
 
 
-async def _subscribers(server: Server, count: int) -> list[_RawSocket]:
+async def _subscribers(server: RunningServer, count: int) -> list[_RawSocket]:
     sockets = []
     for n in range(count):
         ws = await _RawSocket.connect(server, f"b{n}")
@@ -180,7 +129,7 @@ async def _collect(ws: _RawSocket, expected: int, latencies: list[float]) -> Non
 
 
 async def _run(
-    server: Server, subscribers: int, writes: int, rate: float | None, writers: int = 1
+    server: RunningServer, subscribers: int, writes: int, rate: float | None, writers: int = 1
 ) -> tuple[list[float], float]:
     """``writes`` changes from ``writers`` concurrent writers, paced to ``rate`` per second in
     all (or as fast as the server takes them)."""
@@ -209,7 +158,7 @@ async def _run(
     return latencies, subscribers * writes / elapsed
 
 
-async def _ping_floor(server: Server, rounds: int) -> list[float]:
+async def _ping_floor(server: RunningServer, rounds: int) -> list[float]:
     (ws,) = await _subscribers(server, 1)
     samples = []
     for n in range(rounds):
@@ -226,8 +175,7 @@ def _quantile(samples: list[float], q: float) -> float:
 
 
 def run(suite: Suite) -> None:
-    server = Server()
-    try:
+    with _server() as server:
         sizes = (10, 50) if suite.quick else (100, 1000)
         writes = 20 if suite.quick else 100
         suite.record("ws ping round trip (floor)", asyncio.run(_ping_floor(server, 200)))
@@ -253,5 +201,3 @@ def run(suite: Suite) -> None:
             note=f"{delivered:,.0f} msg/s delivered",
             check=(lambda r: r.ops_per_s >= 50_000) if not suite.quick else None,
         )
-    finally:
-        server.close()

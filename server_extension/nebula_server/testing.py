@@ -1,0 +1,98 @@
+"""A real Jupyter server with Nebula in a subprocess, for test suites and benchmarks.
+
+with running_server(tmp_dir) as server:
+    httpx.get(server.url + "nebula/api/v1/stars", headers=server.headers)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+__all__ = ["RunningServer", "running_server"]
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    port: int
+    token: str
+    pid: int
+    runtime_dir: Path
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"token {self.token}"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def running_server(
+    root: Path, *, args: Sequence[str] = (), start_timeout_s: float = 60.0
+) -> Iterator[RunningServer]:
+    """Start ``jupyter server`` on a free loopback port with ``root`` as its root (its runtime
+    and config directories inside it), wait until Nebula answers, stop it on exit."""
+    token = secrets.token_hex(16)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
+        "JUPYTER_CONFIG_DIR": str(root / "config"),
+    }
+    # This interpreter (where Nebula is installed) with fixed arguments: nothing untrusted.
+    proc = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            "--allow-root",
+            f"--ServerApp.port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--ServerApp.log_level=WARN",
+            *args,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    server = RunningServer(f"http://127.0.0.1:{port}/", port, token, proc.pid, root / "runtime")
+    try:
+        deadline = time.monotonic() + start_timeout_s
+        while True:
+            try:
+                ready = httpx.get(server.url + "nebula/api/v1/stars", headers=server.headers)
+                if ready.is_success:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                err = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+                raise RuntimeError(f"jupyter server did not start: {err}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(30)
+        if proc.stderr:
+            proc.stderr.close()
