@@ -1,28 +1,29 @@
 """Live gateway fan-out: one writer, many WebSocket subscribers, on loopback.
 
-A real ``jupyter server`` with Nebula runs in a subprocess; this process holds every subscriber
-socket on one asyncio loop (tornado's client) and writes through the REST API. Latency is from
-the commit instant the server stamps on each change (``at``) to its receipt here: same machine,
-same clock. Rows: p50/p99 latency at 20 commits/s with 100 and 1,000 subscribers, and delivered
-messages per second when writing as fast as the server takes it. The baseline row is the
-loopback round trip of a WebSocket ping, the floor under any delivery.
+A real ``jupyter server`` with Nebula runs in a subprocess, and so does the floor: plain
+tornado broadcasting a pre-encoded message (benchmarks/_tornado_floor.py). Both are measured by
+the same instrument, a lean subscriber process (benchmarks/_ws_subscribers.py), while this
+process writes through HTTP. Latency is from the commit instant stamped in each event (``at``)
+to the moment its bytes arrive at the subscriber: same machine, same clock. Rows: p50/p99 at
+20 commits/s with 100 and 1,000 subscribers, and delivered messages per second when writing as
+fast as the server takes it, each beside the tornado floor as a ratio.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import gc
 import json
-import os
+import socket
 import statistics
-import struct
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -41,133 +42,117 @@ def _server() -> Iterator[RunningServer]:
         yield server
 
 
-class _RawSocket:
-    """A minimal WebSocket client on asyncio streams: the benchmark's 1,000 sockets share one
-    process and must cost far less than the server they measure (a full client library spends
-    ~25 µs a message, which alone would saturate a core at 20,000 messages/s)."""
+@dataclass(frozen=True)
+class _Target:
+    """A server under measurement: where subscribers connect and how one change is written."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.buffer = b""
+    name: str
+    port: int
+    live_path: str
+    token: str
+    topic: dict[str, object]
+    write_path: str
+    headers: dict[str, str]
+    method: str
 
-    @classmethod
-    async def connect(cls, server: RunningServer, client_id: str) -> _RawSocket:
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        key = base64.b64encode(os.urandom(16)).decode()
-        writer.write(
-            (
-                "GET /nebula/api/v1/live HTTP/1.1\r\n"
-                f"Host: 127.0.0.1:{server.port}\r\n"
-                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                f"Sec-WebSocket-Protocol: nebula.v1, nebula.client.{client_id}\r\n"
-                f"Authorization: token {server.token}\r\n\r\n"
-            ).encode()
-        )
-        head = await reader.readuntil(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 101"):
-            raise RuntimeError(f"handshake refused: {head[:60]!r}")
-        return cls(reader, writer)
-
-    def send(self, message: dict[str, object]) -> None:
-        payload = json.dumps(message).encode()
-        mask = os.urandom(4)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        size = len(payload)
-        header = (
-            struct.pack("!BB", 0x81, 0x80 | size)
-            if size < 126
-            else struct.pack("!BBH", 0x81, 0x80 | 126, size)
-        )
-        self.writer.write(header + mask + masked)
-
-    async def receive(self) -> bytes:
-        """The next frame's payload (server frames are unmasked)."""
-        while True:
-            buf = self.buffer
-            if len(buf) >= 2:
-                size, offset = buf[1] & 0x7F, 2
-                if size == 126 and len(buf) >= 4:
-                    size, offset = struct.unpack_from("!H", buf, 2)[0], 4
-                elif size == 127 and len(buf) >= 10:
-                    size, offset = struct.unpack_from("!Q", buf, 2)[0], 10
-                if size < 126 or offset > 2:
-                    end = offset + size
-                    if len(buf) >= end:
-                        self.buffer = buf[end:]
-                        return buf[offset:end]
-            chunk = await self.reader.read(1 << 16)
-            if not chunk:
-                raise ConnectionError("closed")
-            self.buffer += chunk
-
-    def close(self) -> None:
-        self.writer.close()
+    def write(self, client: httpx.AsyncClient, n: int) -> Awaitable[httpx.Response]:
+        path = self.write_path.format(n=n % 50)
+        return client.request(self.method, path, json={"n": n})
 
 
-async def _subscribers(server: RunningServer, count: int) -> list[_RawSocket]:
-    sockets = []
-    for n in range(count):
-        ws = await _RawSocket.connect(server, f"b{n}")
-        ws.send({"type": "subscribe", "id": "s", "topic": {"type": "Tick"}})
-        await ws.receive()  # the subscription's result
-        sockets.append(ws)
-    return sockets
+def _nebula(server: RunningServer) -> _Target:
+    return _Target(
+        "nebula",
+        server.port,
+        "/nebula/api/v1/live",
+        server.token,
+        {"type": "Tick"},
+        "nebula/api/v1/stars/local.lab.default/resources/Tick/t{n}",
+        dict(server.headers),
+        "PUT",
+    )
 
 
-_AT = b'"at":{"$t":"datetime","v":"'
+@contextmanager
+def _tornado_floor() -> Iterator[_Target]:
+    port = _free_port()
+    # This interpreter and a module of this repository: nothing untrusted.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks._tornado_floor", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        yield _Target("tornado", port, "/live", "", {}, "publish", {}, "POST")
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
-async def _collect(ws: _RawSocket, expected: int, latencies: list[float]) -> None:
-    for _ in range(expected):
-        raw = await ws.receive()
-        received = time.time()
-        start = raw.index(_AT) + len(_AT)
-        at = datetime.fromisoformat(raw[start : raw.index(b'"', start)].decode())
-        latencies.append(received - at.timestamp())
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
-async def _run(
-    server: RunningServer, subscribers: int, writes: int, rate: float | None, writers: int = 1
-) -> tuple[list[float], float]:
+@contextmanager
+def _subscribers(target: _Target, count: int, expected: int) -> Iterator[Callable[[], Any]]:
+    """``count`` subscribers in their own process, ready when this yields; the callable waits
+    for their report (latencies and the instant the last event arrived)."""
+    spec = {
+        "host": "127.0.0.1",
+        "port": target.port,
+        "path": target.live_path,
+        "token": target.token,
+        "topic": target.topic,
+        "count": count,
+        "expected": expected,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "benchmarks._ws_subscribers"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(json.dumps(spec) + "\n")
+    proc.stdin.flush()
+    if proc.stdout.readline().strip() != "ready":
+        raise RuntimeError("the subscribers could not connect")
+    try:
+        yield lambda: json.loads(proc.stdout.readline()) if proc.stdout else None
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+async def _write(target: _Target, writes: int, rate: float | None, writers: int) -> float:
     """``writes`` changes from ``writers`` concurrent writers, paced to ``rate`` per second in
-    all (or as fast as the server takes them)."""
-    sockets = await _subscribers(server, subscribers)
-    gc.collect()
-    gc.freeze()  # as the server does: keep full collections from stalling 1,000 readers
-    latencies: list[float] = []
-    readers = [asyncio.create_task(_collect(ws, writes, latencies)) for ws in sockets]
-    async with httpx.AsyncClient(base_url=server.url, headers=server.headers) as client:
-        start = time.perf_counter()
+    all (or as fast as the server takes them); the wall-clock instant writing began."""
+    base = f"http://127.0.0.1:{target.port}/"
+    async with httpx.AsyncClient(base_url=base, headers=target.headers) as client:
+        began, start = time.time(), time.perf_counter()
 
         async def write(first: int) -> None:
             for n in range(first, writes, writers):
-                await client.put(
-                    f"nebula/api/v1/stars/local.lab.default/resources/Tick/t{n % 50}",
-                    json={"n": n},
-                )
+                (await target.write(client, n)).raise_for_status()
                 if rate is not None:
                     await asyncio.sleep(max(0.0, start + (n + 1) / rate - time.perf_counter()))
 
         await asyncio.gather(*(write(w) for w in range(writers)))
-        await asyncio.wait_for(asyncio.gather(*readers), timeout=300)
-        elapsed = time.perf_counter() - start
-    for ws in sockets:
-        ws.close()
-    return latencies, subscribers * writes / elapsed
+    return began
 
 
-async def _ping_floor(server: RunningServer, rounds: int) -> list[float]:
-    (ws,) = await _subscribers(server, 1)
-    samples = []
-    for n in range(rounds):
-        start = time.perf_counter()
-        ws.send({"type": "ping", "id": str(n)})
-        await ws.receive()
-        samples.append(time.perf_counter() - start)
-    ws.close()
-    return samples
+def _run(
+    target: _Target, subscribers: int, writes: int, rate: float | None, writers: int = 1
+) -> tuple[list[float], float]:
+    """Latencies of every delivery, and deliveries per second."""
+    with _subscribers(target, subscribers, writes) as report:
+        began = asyncio.run(_write(target, writes, rate, writers))
+        result = report()
+    return result["latencies"], subscribers * writes / (result["last_stamp"] - began)
 
 
 def _quantile(samples: list[float], q: float) -> float:
@@ -175,29 +160,33 @@ def _quantile(samples: list[float], q: float) -> float:
 
 
 def run(suite: Suite) -> None:
-    with _server() as server:
-        sizes = (10, 50) if suite.quick else (100, 1000)
-        writes = 20 if suite.quick else 100
-        suite.record("ws ping round trip (floor)", asyncio.run(_ping_floor(server, 200)))
+    sizes = (10, 50) if suite.quick else (100, 1000)
+    writes = 20 if suite.quick else 100
+    with _server() as server, _tornado_floor() as floor:
         for count in sizes:
-            latencies, _ = asyncio.run(_run(server, count, writes, rate=20.0))
-            p50, p99 = _quantile(latencies, 50), _quantile(latencies, 99)
+            for target in (floor, _nebula(server)):
+                latencies, _ = _run(target, count, writes, rate=20.0)
+                gate = target.name == "nebula" and count >= 1000
+                for q in (50, 99):
+                    suite.record(
+                        f"{target.name}: {count} subscribers @20 commits/s: p{q}",
+                        [_quantile(latencies, q)],
+                        baseline=None
+                        if target is floor
+                        else f"tornado: {count} subscribers @20 commits/s: p{q}",
+                        target="p99 <= 35 ms" if gate and q == 99 else "",
+                        check=(lambda r: r.median_s <= 0.035) if gate and q == 99 else None,
+                    )
+        for target in (floor, _nebula(server)):
+            _, delivered = _run(target, sizes[-1], writes * 2, rate=None, writers=4)
+            gate = target.name == "nebula" and not suite.quick
             suite.record(
-                f"{count} subscribers @20 commits/s: p50",
-                [p50],
-                baseline="ws ping round trip (floor)",
+                f"{target.name}: max rate, {sizes[-1]} subscribers, 4 writers",
+                [1 / delivered],
+                baseline=None
+                if target is floor
+                else f"tornado: max rate, {sizes[-1]} subscribers, 4 writers",
+                target=">= 50,000 msg/s" if gate else "",
+                note=f"{delivered:,.0f} msg/s delivered",
+                check=(lambda r: r.ops_per_s >= 50_000) if gate else None,
             )
-            suite.record(
-                f"{count} subscribers @20 commits/s: p99",
-                [p99],
-                target="p99 <= 35 ms" if count >= 1000 else "",
-                check=(lambda r: r.median_s <= 0.035) if count >= 1000 else None,
-            )
-        _, delivered = asyncio.run(_run(server, sizes[-1], writes * 2, rate=None, writers=4))
-        suite.record(
-            f"max rate, {sizes[-1]} subscribers, 4 writers",
-            [1 / delivered],
-            target=">= 50,000 msg/s",
-            note=f"{delivered:,.0f} msg/s delivered",
-            check=(lambda r: r.ops_per_s >= 50_000) if not suite.quick else None,
-        )

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import TypeAlias
 
 from nebula_kernel.client._remote import RemoteResourceStore
+from nebula_kernel.errors import InvalidRequest
 from nebula_kernel.resources import ResourceStore
 
-__all__ = ["Resources", "connect", "find_server"]
+__all__ = ["Resources", "connect", "current", "find_server"]
 
 Resources: TypeAlias = ResourceStore | RemoteResourceStore
 """What :func:`connect` returns: both have the same API."""
@@ -50,6 +51,25 @@ def connect(
     embedded store on ``path`` (default ``NEBULA_PATH`` or ``.nebula/nebula.duckdb``), which is
     what ``jupyter nbconvert --execute`` gets with no server.
     """
+    global _current
+    _current = _open(url, token, path)
+    return _current
+
+
+def current() -> Resources:
+    """The connection the last :func:`connect` opened (what ``resource.widget()`` follows)."""
+    if _current is None:
+        raise InvalidRequest(
+            "No Nebula connection yet: call nebula_kernel.connect() first, or pass the store "
+            "explicitly (source=...)."
+        )
+    return _current
+
+
+_current: Resources | None = None
+
+
+def _open(url: str | None, token: str | None, path: str | Path | None) -> Resources:
     url = url or os.environ.get("NEBULA_URL")
     token = token if token is not None else os.environ.get("NEBULA_TOKEN", "")
     if url:

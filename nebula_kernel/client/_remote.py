@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import builtins
 import json
+import logging
+import random
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -20,9 +22,10 @@ from urllib.parse import quote
 
 import pydantic
 
+from nebula_kernel._loop import on_callers_loop
 from nebula_kernel.auth import Principal
 from nebula_kernel.client._errors import error_from_payload
-from nebula_kernel.errors import InvalidRequest, StoreClosed, StoreError
+from nebula_kernel.errors import InvalidRequest, NebulaError, StoreClosed, StoreError
 from nebula_kernel.protocol import PROTOCOL, decode
 from nebula_kernel.resources import (
     MUST_NOT_EXIST,
@@ -33,17 +36,24 @@ from nebula_kernel.resources import (
     Resource,
     ResourceDiff,
     Resync,
+    StoreLimits,
     Transaction,
     WriteOp,
 )
+from nebula_kernel.resources._event_queue import EventQueue
 from nebula_kernel.resources._model import MustNotExist
 
 if TYPE_CHECKING:
     from nebula_kernel.client._lookback import RemoteLookback
 
-__all__ = ["RemoteResourceStore", "RemoteSubscription", "reject_principal"]
+__all__ = ["RemoteChangeStream", "RemoteResourceStore", "RemoteSubscription", "reject_principal"]
 
 Event = Change | Resync
+
+_log = logging.getLogger("nebula.client")
+# Reconnection backoff of a live subscription: doubling from the first delay up to the cap.
+_RECONNECT_FIRST_S = 0.1
+_RECONNECT_MAX_S = 5.0
 
 
 def _resource(data: Mapping[str, Any]) -> Resource:
@@ -81,7 +91,13 @@ class RemoteResourceStore:
     """A Jupyter server's Nebula store, used like :class:`~nebula_kernel.ResourceStore`."""
 
     def __init__(
-        self, url: str, token: str, *, default_star: str | None = None, timeout: float = 30.0
+        self,
+        url: str,
+        token: str,
+        *,
+        default_star: str | None = None,
+        timeout: float = 30.0,
+        stream_buffer: int = StoreLimits().stream_buffer,
     ) -> None:
         import httpx
 
@@ -93,6 +109,7 @@ class RemoteResourceStore:
             timeout=timeout,
         )
         self._closed = False
+        self._stream_buffer = stream_buffer
         self._subscriptions: list[RemoteSubscription] = []
         stars = self._request("GET", "stars")
         self.default_star: str = default_star or stars["default"]
@@ -375,18 +392,56 @@ class RemoteResourceStore:
         star: str | None = None,
         principal: Principal | None = None,
     ) -> RemoteSubscription:
-        """Like the embedded ``subscribe``; the callback runs on a background thread. A
-        callable ``where`` is applied here; a filter document is applied by the server."""
+        """Like the embedded ``subscribe`` (the callback runs on the caller's event loop if it
+        has one, else on a background thread). A callable ``where`` is applied here; a filter
+        document is applied by the server."""
         reject_principal(principal)
-        topic: dict[str, Any] = {"star": star or self.default_star, "type": type_name, "id": id_}
-        local = None
-        if callable(where):
-            local = where
-        elif where is not None:
-            topic["where"] = dict(where)
-        sub = RemoteSubscription(self, self._socket(), topic, since, callback, local)
+        topic, local = self._topic(type_name, id_, where, star)
+        return self._subscribe(topic, since, on_callers_loop(callback), local)
+
+    def _subscribe(
+        self,
+        topic: dict[str, Any],
+        since: int | None,
+        callback: Callable[[Event], Any],
+        local: Callable[[Change], bool] | None = None,
+        on_end: Callable[[], None] | None = None,
+    ) -> RemoteSubscription:
+        sub = RemoteSubscription(self, topic, since, callback, local, on_end)
         self._subscriptions.append(sub)
         return sub
+
+    def changes(
+        self,
+        *,
+        type_name: str | None = None,
+        id_: str | None = None,
+        where: Mapping[str, Any] | Callable[[Change], bool] | None = None,
+        since: int | None = None,
+        star: str | None = None,
+        principal: Principal | None = None,
+    ) -> RemoteChangeStream:
+        """An async iterator of changes: ``async with store.changes() as stream: ...``."""
+        reject_principal(principal)
+        topic, local = self._topic(type_name, id_, where, star)
+        events = EventQueue(str(topic["star"]), self._stream_buffer)
+        sub = self._subscribe(topic, since, events.put, local, on_end=events.finish)
+        return RemoteChangeStream(sub, events)
+
+    def _topic(
+        self,
+        type_name: str | None,
+        id_: str | None,
+        where: Mapping[str, Any] | Callable[[Change], bool] | None,
+        star: str | None,
+    ) -> tuple[dict[str, Any], Callable[[Change], bool] | None]:
+        """The gateway topic, and the filter applied here (a callable ``where``)."""
+        topic: dict[str, Any] = {"star": star or self.default_star, "type": type_name, "id": id_}
+        if callable(where):
+            return topic, where
+        if where is not None:
+            topic["where"] = dict(where)
+        return topic, None
 
     def _forget(self, sub: RemoteSubscription) -> None:
         if sub in self._subscriptions:
@@ -458,24 +513,38 @@ class _Socket:
 
 
 class RemoteSubscription:
-    """A subscription on a server; ``close()`` ends it. ``last_seq`` is the last delivered."""
+    """A subscription on a server; ``close()`` ends it. ``last_seq`` is the last delivered.
+
+    If the connection drops, it reconnects with backoff and resumes from ``last_seq``, so the
+    callback sees every change once and in order (or a :class:`Resync` when the server no
+    longer holds what was missed), as the embedded store's subscriptions do.
+    """
 
     def __init__(
         self,
         owner: RemoteResourceStore,
-        socket: _Socket,
         topic: dict[str, Any],
         since: int | None,
         callback: Callable[[Event], Any],
         local: Callable[[Change], bool] | None,
+        on_end: Callable[[], None] | None = None,
     ) -> None:
         self._owner = owner
-        self._socket = socket
+        self._topic = topic
         self._callback = callback
         self._local = local
-        self.last_seq = since or 0
+        self._on_end = on_end
         self.closed = False
-        socket.send({"type": "subscribe", "id": "s", "topic": topic, "since": since})
+        self._stop = threading.Event()
+        self._socket, head = self._open(since)
+        self.last_seq = head if since is None else since
+        self._thread = threading.Thread(target=self._run, name="nebula-remote-sub", daemon=True)
+        self._thread.start()
+
+    def _open(self, since: int | None) -> tuple[_Socket, int]:
+        """A socket subscribed to the topic, and the star's latest sequence then."""
+        socket = self._owner._socket()
+        socket.send({"type": "subscribe", "id": "s", "topic": self._topic, "since": since})
         reply = socket.receive()
         if reply is None or reply.get("type") == "error":
             socket.close()
@@ -484,26 +553,42 @@ class RemoteSubscription:
                 if reply
                 else StoreError("The live connection closed while subscribing.")
             )
-        self._thread = threading.Thread(target=self._run, name="nebula-remote-sub", daemon=True)
-        self._thread.start()
+        return socket, int(decode(reply.get("value") or {}).get("seq", 0))
+
+    def _reconnect(self) -> bool:
+        """Resubscribe from ``last_seq`` until it works or the subscription is closed."""
+        delay = _RECONNECT_FIRST_S
+        while not self._stop.wait(delay * random.uniform(0.5, 1.0)):
+            try:
+                self._socket, _ = self._open(self.last_seq)
+            except NebulaError as exc:
+                _log.warning("live connection lost; retrying in %.1fs (%s)", delay, exc)
+                delay = min(delay * 2, _RECONNECT_MAX_S)
+            else:
+                return True
+        return False
 
     def _run(self) -> None:
-        while not self.closed:
-            message = self._socket.receive()
-            if message is None:
-                break
-            event = self._event(message)
-            if event is None:
-                continue
-            self.last_seq = event.seq
-            if isinstance(event, Change) and self._local is not None and not self._local(event):
-                continue
-            try:
-                self._callback(event)
-            except Exception:  # a subscriber's bug must not end its subscription
-                import logging
-
-                logging.getLogger("nebula.client").exception("subscription callback raised")
+        try:
+            while not self.closed:
+                message = self._socket.receive()
+                if message is None:
+                    if self.closed or not self._reconnect():
+                        break
+                    continue
+                event = self._event(message)
+                if event is None:
+                    continue
+                self.last_seq = event.seq
+                if isinstance(event, Change) and self._local and not self._local(event):
+                    continue
+                try:
+                    self._callback(event)
+                except Exception:  # a subscriber's bug must not end its subscription
+                    _log.exception("subscription callback raised")
+        finally:
+            if self._on_end is not None:
+                self._on_end()
 
     @staticmethod
     def _event(message: dict[str, Any]) -> Event | None:
@@ -529,6 +614,7 @@ class RemoteSubscription:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            self._stop.set()
             self._socket.close()
             self._owner._forget(self)
 
@@ -536,4 +622,37 @@ class RemoteSubscription:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class RemoteChangeStream:
+    """``async with store.changes() as stream: async for event in stream`` over the gateway;
+    bounded like the embedded stream (a consumer that falls behind gets a :class:`Resync`)."""
+
+    def __init__(self, subscription: RemoteSubscription, events: EventQueue) -> None:
+        self._subscription = subscription
+        self._events = events
+
+    @property
+    def last_seq(self) -> int:
+        return self._subscription.last_seq
+
+    @property
+    def closed(self) -> bool:
+        return self._subscription.closed
+
+    def close(self) -> None:
+        self._subscription.close()
+        self._events.finish()
+
+    def __aiter__(self) -> RemoteChangeStream:
+        return self
+
+    async def __anext__(self) -> Event:
+        return await self._events.get()
+
+    async def __aenter__(self) -> RemoteChangeStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
         self.close()

@@ -6,7 +6,11 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+if TYPE_CHECKING:
+    from nebula_kernel.client import Resources
+    from nebula_kernel.widgets import ResourceWidget
 
 __all__ = [
     "CURRENT_VALID_TO",
@@ -83,6 +87,13 @@ class Resource:
     @property
     def is_current(self) -> bool:
         return self.valid_to == CURRENT_VALID_TO
+
+    def widget(self, source: Resources | None = None) -> ResourceWidget:
+        """A notebook view of this resource that follows every later change to it, through
+        ``source`` (default: the connection :func:`nebula_kernel.connect` opened)."""
+        from nebula_kernel.widgets import resource_widget
+
+        return resource_widget(self, source)
 
     def to_dict(self) -> dict[str, Any]:
         """Every field by name, timestamps as datetimes (for the typed wire codec)."""

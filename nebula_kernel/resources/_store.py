@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 
+from nebula_kernel._loop import on_callers_loop
 from nebula_kernel.auth import LOCAL_PRINCIPAL, Principal, Role, StarId, authorize
 from nebula_kernel.errors import (
     AlreadyExists,
@@ -472,8 +473,9 @@ class ResourceStore:
         ``where`` is a Lookback filter document (``{"state": "Done", "points": {"$gte": 3}}``,
         matched against the snapshot's record) or a predicate on the :class:`Change`.
 
-        With ``callback``, it is called on the store's dispatcher thread with each
-        :class:`Change` (or :class:`Resync`); without, the returned :class:`ChangeStream` is an
+        With ``callback``, it is called with each :class:`Change` (or :class:`Resync`) on the
+        caller's event loop when ``subscribe`` was called from a running one (a notebook cell),
+        else on the store's dispatcher thread; without, the returned :class:`ChangeStream` is an
         async iterator. ``since`` resumes after a sequence seen before.
         """
         star_name, who = self._star(star, principal, Role.VIEWER)
@@ -484,6 +486,8 @@ class ResourceStore:
         scope = Scope(
             star_name, type_name, id_, where_predicate(where), lambda c: self.visible(c, who)
         )
+        if callback is not None:
+            callback = on_callers_loop(callback)
         return self._hub.subscribe(scope, since=since, callback=callback)
 
     # -- for hosts that fan changes out to many recipients (the gateway) -----------------------

@@ -15,16 +15,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections import deque
 from collections.abc import Callable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-import anyio
-import anyio.lowlevel
-
 from nebula_kernel.errors import InvalidRequest
+from nebula_kernel.resources._event_queue import EventQueue
 from nebula_kernel.resources._model import Change, Resync
 
 __all__ = ["ChangeStream", "Event", "Predicate", "Scope", "Subscription", "SubscriptionHub"]
@@ -106,72 +102,32 @@ class _CallbackSubscription(Subscription):
             log.exception("subscription callback raised; later changes are still delivered")
 
 
-def _call_soon(token: anyio.lowlevel.EventLoopToken, fn: Callable[[], object]) -> None:
-    native: Any = token.native_token
-    if hasattr(native, "call_soon_threadsafe"):  # asyncio: the loop itself
-        native.call_soon_threadsafe(fn)
-    else:  # trio: a TrioToken
-        native.run_sync_soon(fn)
-
-
 class ChangeStream(Subscription):
     """An async iterator of events: ``async for event in stream``; ends when closed."""
 
     def __init__(self, hub: SubscriptionHub, scope: Scope, max_buffer: int) -> None:
         super().__init__(hub, scope)
-        self._max_buffer = max_buffer
-        self._buffer: deque[Event] = deque()
-        self._lock = threading.Lock()
-        self._wakeup: tuple[anyio.Event, anyio.lowlevel.EventLoopToken] | None = None
+        self._events = EventQueue(scope.star, max_buffer)
 
     def _deliver(self, event: Event) -> None:
-        with self._lock:
-            if len(self._buffer) >= self._max_buffer:
-                self._buffer.clear()
-                event = Resync(
-                    self.scope.star,
-                    event.seq,
-                    f"the consumer fell more than {self._max_buffer} events behind",
-                )
-            self._buffer.append(event)
-            self.last_seq = event.seq
-            wakeup, self._wakeup = self._wakeup, None
-        if wakeup is not None:
-            _wake(wakeup)
+        self.last_seq = event.seq
+        self._events.put(event)
 
     def close(self) -> None:
         super().close()
-        with self._lock:
-            wakeup, self._wakeup = self._wakeup, None
-        if wakeup is not None:
-            _wake(wakeup)
+        self._events.finish()
 
     def __aiter__(self) -> ChangeStream:
         return self
 
     async def __anext__(self) -> Event:
-        while True:
-            with self._lock:
-                if self._buffer:
-                    return self._buffer.popleft()
-                if self.closed:
-                    raise StopAsyncIteration
-                event = anyio.Event()
-                self._wakeup = (event, anyio.lowlevel.current_token())
-            await event.wait()
+        return await self._events.get()
 
     async def __aenter__(self) -> ChangeStream:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         self.close()
-
-
-def _wake(wakeup: tuple[anyio.Event, anyio.lowlevel.EventLoopToken]) -> None:
-    event, token = wakeup
-    # RuntimeError: the consumer's event loop is gone, so nobody is waiting any more.
-    with suppress(RuntimeError):
-        _call_soon(token, event.set)
 
 
 class SubscriptionHub:

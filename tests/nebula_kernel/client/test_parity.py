@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import timedelta
 
@@ -103,3 +104,44 @@ def test_lookback_find_and_cube(anystore: Resources) -> None:
         }
     )
     assert sorted((r["title"], r["n"]) for r in cube.records()) == [("x", 2), ("y", 1)]
+
+
+def test_callbacks_run_on_the_subscribers_event_loop(anystore: Resources) -> None:
+    """In a notebook the kernel's loop is running: callbacks must come back to it."""
+
+    async def subscribe_and_write() -> tuple[int, list[int]]:
+        threads: list[int] = []
+        arrived = asyncio.Event()  # not thread-safe: setting it from elsewhere would hang
+
+        def collect(event: nk.Change | nk.Resync) -> None:
+            threads.append(threading.get_ident())
+            arrived.set()
+
+        with anystore.subscribe(collect, type_name="Task"):
+            await asyncio.to_thread(anystore.put, "Task", "a", {"title": "a"})
+            await asyncio.wait_for(arrived.wait(), 10)
+        return threading.get_ident(), threads
+
+    loop_thread, threads = asyncio.run(subscribe_and_write())
+    assert threads == [loop_thread]
+
+
+def test_async_change_streams_deliver_in_order_and_end_when_closed(anystore: Resources) -> None:
+    async def consume() -> list[tuple[int, str]]:
+        seen: list[tuple[int, str]] = []
+        async with anystore.changes(type_name="Task") as stream:
+            writer = asyncio.create_task(asyncio.to_thread(_write_three, anystore))
+            async for event in stream:
+                assert isinstance(event, nk.Change)
+                seen.append((event.seq, event.id))
+                if len(seen) == 3:
+                    stream.close()  # iteration ends after what was already buffered
+            await writer
+        return seen
+
+    assert asyncio.run(consume()) == [(1, "a"), (2, "b"), (3, "c")]
+
+
+def _write_three(store: Resources) -> None:
+    for name in "abc":
+        store.put("Task", name, {"title": name})

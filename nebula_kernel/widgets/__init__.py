@@ -1,0 +1,9 @@
+"""Live views for notebooks (anywidget): ``resource.widget()`` follows a resource as it changes.
+
+Importing this package needs ``anywidget`` (``pip install "nebula-jupyter[lab]"``); nothing else
+in ``nebula_kernel`` imports it.
+"""
+
+from nebula_kernel.widgets._resource import ResourceWidget, resource_widget
+
+__all__ = ["ResourceWidget", "resource_widget"]
