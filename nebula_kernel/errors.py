@@ -33,7 +33,8 @@ to do and a ``details`` mapping that is safe to show: never a traceback, SQL or 
     ├── Unavailable                     not attempted now, retry after ``retry_after`` seconds
     │   ├── CircuitOpen                 the circuit for a key is open after repeated failures
     │   ├── RateLimited                 the key's rate limit needs a longer wait than allowed
-    │   └── BulkheadFull                the key's concurrency cap and wait queue are full
+    │   ├── BulkheadFull                the key's concurrency cap and wait queue are full
+    │   └── ActorUnavailable            no connected kernel provides a client-served action now
     ├── SecretError                     a credential could not be stored or read (never its value)
     │   ├── SecretKeyError              the encryption key is missing, malformed or not private
     │   └── SecretDecryptionFailed      the record was sealed with another key, or altered
@@ -50,6 +51,7 @@ from typing import Any, ClassVar
 
 __all__ = [
     "ActionFailed",
+    "ActorUnavailable",
     "AlreadyExists",
     "BulkheadFull",
     "CapabilityDenied",
@@ -333,6 +335,14 @@ class RateLimited(Unavailable):
 
 class BulkheadFull(Unavailable):
     code = "bulkhead_full"
+
+
+class ActorUnavailable(Unavailable):
+    """A node's action is served by a kernel (a client actor) that is not connected now: it
+    never registered, or its socket closed. Retryable: a node with a retry policy runs again
+    once the kernel has re-registered."""
+
+    code = "actor_unavailable"
 
 
 # -- credentials ----------------------------------------------------------------------------------

@@ -206,6 +206,7 @@ class ExecutionRow:
     updated_at: datetime
     lease_holder: str | None
     lease_until: datetime | None
+    star: str  # the star the execution belongs to (``universe.galaxy.star``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,9 +273,28 @@ class ExecutionRepo(Protocol):
 
     def get_execution(self, execution_id: str) -> ExecutionRow | None: ...
 
-    def list_executions(self, status: str | None, limit: int) -> list[ExecutionRow]: ...
+    def list_executions(
+        self,
+        status: str | None,
+        limit: int,
+        *,
+        star: str | None = None,
+        workflow_id: str | None = None,
+    ) -> list[ExecutionRow]:
+        """Newest first, optionally only those of one status, star and workflow."""
+        ...
 
     def read_journal(self, execution_id: str, after_seq: int = 0) -> list[JournalRow]: ...
+
+    def read_star_journal(
+        self, star: str, after_seq: int, limit: int, execution_id: str | None = None
+    ) -> list[JournalRow]:
+        """Entries after ``after_seq`` of the executions of ``star`` (or of one), by ``seq``."""
+        ...
+
+    def last_seq(self) -> int:
+        """The highest ``seq`` written (0 for an empty journal)."""
+        ...
 
     def find_expired_leases(self, status: str, now: datetime, limit: int) -> list[str]:
         """Executions in ``status`` whose lease ended before ``now`` (or that have none)."""

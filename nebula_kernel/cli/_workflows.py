@@ -44,6 +44,7 @@ def _summary(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
         "workflow": row.workflow_id,
+        "star": row.star,
         "status": row.status,
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),

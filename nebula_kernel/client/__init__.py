@@ -6,8 +6,25 @@ from nebula_kernel.client._remote import (
     RemoteResourceStore,
     RemoteSubscription,
 )
+from nebula_kernel.client._workflows import ExecutionHandle, Workflows
+from nebula_kernel.client._workflows_actors import ActionHandle
+from nebula_kernel.client._workflows_models import (
+    ActionInfo,
+    ExecutionInfo,
+    NodeRun,
+    RunResult,
+    WorkflowProblem,
+)
 
 __all__ = [
+    "ActionHandle",
+    "ActionInfo",
+    "ExecutionHandle",
+    "ExecutionInfo",
+    "NodeRun",
+    "RunResult",
+    "WorkflowProblem",
+    "Workflows",
     "RemoteResourceStore",
     "RemoteChangeStream",
     "RemoteSubscription",

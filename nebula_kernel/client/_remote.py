@@ -45,6 +45,7 @@ from nebula_kernel.resources._model import MustNotExist
 
 if TYPE_CHECKING:
     from nebula_kernel.client._lookback import RemoteLookback
+    from nebula_kernel.client._workflows import Workflows
 
 __all__ = ["RemoteChangeStream", "RemoteResourceStore", "RemoteSubscription", "reject_principal"]
 
@@ -111,6 +112,7 @@ class RemoteResourceStore:
         self._closed = False
         self._stream_buffer = stream_buffer
         self._subscriptions: list[RemoteSubscription] = []
+        self._workflows: Workflows | None = None
         stars = self._request("GET", "stars")
         self.default_star: str = default_star or stars["default"]
 
@@ -156,6 +158,8 @@ class RemoteResourceStore:
         return _segment(star or self.default_star)
 
     def close(self) -> None:
+        if self._workflows is not None:
+            self._workflows.close()  # its actor socket
         for sub in list(self._subscriptions):
             sub.close()
         self._closed = True
@@ -376,6 +380,16 @@ class RemoteResourceStore:
             )
         )
 
+    @property
+    def workflows(self) -> Workflows:
+        """Workflows run by the server, in this store's default star, as the token's user."""
+        if self._workflows is None:
+            from nebula_kernel.client._workflows import Workflows
+            from nebula_kernel.client._workflows_remote import RemoteBackend
+
+            self._workflows = Workflows(RemoteBackend(self))
+        return self._workflows
+
     # -- subscriptions --------------------------------------------------------------------------
 
     def _socket(self) -> _Socket:
@@ -576,19 +590,23 @@ class RemoteSubscription:
                     if self.closed or not self._reconnect():
                         break
                     continue
-                event = self._event(message)
-                if event is None:
-                    continue
-                self.last_seq = event.seq
-                if isinstance(event, Change) and self._local and not self._local(event):
-                    continue
-                try:
-                    self._callback(event)
-                except Exception:  # a subscriber's bug must not end its subscription
-                    _log.exception("subscription callback raised")
+                self._handle(message)
         finally:
             if self._on_end is not None:
                 self._on_end()
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        """Deliver one gateway message (a subclass reads another topic's events)."""
+        event = self._event(message)
+        if event is None:
+            return
+        self.last_seq = event.seq
+        if isinstance(event, Change) and self._local and not self._local(event):
+            return
+        try:
+            self._callback(event)
+        except Exception:  # a subscriber's bug must not end its subscription
+            _log.exception("subscription callback raised")
 
     @staticmethod
     def _event(message: dict[str, Any]) -> Event | None:

@@ -27,6 +27,7 @@ from nebula_kernel.lookback._fields import text_sql
 from nebula_kernel.lookback._metrics import plan_metrics, where_sql
 from nebula_kernel.lookback._paths import parse_timestamp
 from nebula_kernel.lookback._results import ResultTable
+from nebula_kernel.lookback._source import FieldSource, with_source
 from nebula_kernel.lookback._specs import (
     DerivedSpec,
     MetricSpec,
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["CubeSpec", "cube"]
 
 _TOTALS = "_Totals"
-_FROM_STAR = " FROM snapshots WHERE star = ? AND "
+_WHERE_STAR = " WHERE star = ? AND "
 # Every ancestor of a materialized path p, root first; a null path stays one null cell.
 _ANCESTORS = (
     "CASE WHEN p IS NULL THEN [NULL] ELSE list_prepend('/', list_transform("
@@ -86,20 +87,39 @@ def cube(
     query = parse_spec(CubeSpec, spec, "cube")
     names = [d.field for d in query.dimensions]
     output_names_unique(names, "dimensions")
-    plans, row_columns = plan_metrics(query.metrics, query.derived)
-    dims = [text_sql(d.field, f"dimensions.{n}.field") for n, d in enumerate(query.dimensions)]
+    plans, _ = plan_metrics(query.metrics, query.derived)
+
+    def fetch(source: FieldSource) -> list[Any]:
+        sql = _cube_sql(query, star, source)
+        return con.execute(sql.text, sql.params).fetchall()
+
+    rows = []
+    for row in with_source(con, star, fetch):
+        mask = row[len(names)]
+        totalled = [n for i, n in enumerate(names) if mask >> (len(names) - 1 - i) & 1]
+        rows.append((*row[: len(names)], totalled, *row[len(names) + 1 :]))
+    return ResultTable((*names, _TOTALS, *(p.name for p in plans)), tuple(rows))
+
+
+def _cube_sql(query: CubeSpec, star: str, source: FieldSource) -> Sql:
+    plans, row_columns = plan_metrics(query.metrics, query.derived, source)
+    dims = [
+        text_sql(d.field, f"dimensions.{n}.field", source) for n, d in enumerate(query.dimensions)
+    ]
     aliases = [f"d{n}" for n in range(len(dims))]
     row_select = sql_join(", ", [d + " AS " + a for d, a in zip(dims, aliases, strict=True)])
     if row_columns.items:
         row_select = row_select + ", " + row_columns.select_sql()
     # Ancestors are computed once per distinct path, then joined: far fewer strings to build.
     ctes = [
-        Sql("WITH stage0 AS (SELECT ")
+        Sql("WITH stage0 AS (SELECT ")  # noqa: S608 - constant fragments and ? values
         + row_select
-        + Sql(_FROM_STAR, (star,))
+        + " FROM "
+        + source.relation
+        + Sql(_WHERE_STAR, (star,))
         + _valid_at(query.at)
         + " AND "
-        + where_sql(query.filter, "filter")
+        + where_sql(query.filter, "filter", source)
         + ")"
     ]
     for alias, dimension in zip(aliases, query.dimensions, strict=True):
@@ -110,7 +130,7 @@ def cube(
         aliases, [d.hierarchy is not None for d in query.dimensions], query.totals
     )
     columns = ", ".join(aliases)
-    sql = (
+    return (
         sql_join(", ", ctes)
         + _SELECT
         + columns
@@ -127,12 +147,6 @@ def cube(
         + ", "
         + ", ".join(a + " NULLS FIRST" for a in aliases)
     )
-    rows = []
-    for row in con.execute(sql.text, sql.params).fetchall():
-        mask = row[len(names)]
-        totalled = [n for i, n in enumerate(names) if mask >> (len(names) - 1 - i) & 1]
-        rows.append((*row[: len(names)], totalled, *row[len(names) + 1 :]))
-    return ResultTable((*names, _TOTALS, *(p.name for p in plans)), tuple(rows))
 
 
 def _valid_at(at: str) -> Sql:

@@ -1,7 +1,8 @@
-"""Compile a :class:`Filter` into a DuckDB boolean expression over the ``snapshots`` columns.
+"""Compile a :class:`Filter` into a DuckDB boolean expression over a source's columns.
 
 Every fragment below is a constant; values, JSON paths and patterns travel as ``?`` parameters.
-Column names come from the meta-field whitelist in ``_paths``. Each leaf is wrapped so it is
+Column names come from the meta-field whitelist in ``_paths``; JSON reads from the
+:class:`FieldSource` (the documents, or their typed projection). Each leaf is wrapped so it is
 never SQL NULL: ``NOT`` then means "does not match", as in MongoDB, not "unknown".
 
 A JSON leaf only matches values of its operand's JSON type, so a number never equals a string.
@@ -25,119 +26,114 @@ from nebula_kernel.lookback._filter_tree import (
     Regex,
 )
 from nebula_kernel.lookback._paths import FieldPath
+from nebula_kernel.lookback._source import JSON_SOURCE, Extract, FieldSource
+from nebula_kernel.lookback._sql import Sql, sql_join
 
 __all__ = ["filter_sql"]
 
 _SQL_OPS: Final = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
-# JSON leaf templates; {col} is a whitelisted column. Parsing the document dominates the cost,
-# so most leaves parse it once: they compare the JSON text of the value found at the path
-# (NULL when absent), whose first character tells its type: a string's text is quoted, so it
-# never casts to a number, and DuckDB writes a string operand (to_json) exactly as it writes a
-# string it extracts.
-_TEXT_AT: Final = "json_extract({col}, ?)::VARCHAR"
+# Most leaves read one extraction of the value found at the path (NULL when absent): its JSON
+# text, whose first character tells its type (a string's text is quoted, so it never casts to a
+# number, and DuckDB writes a string operand (to_json) exactly as it writes a string it
+# extracts), or the number it holds.
 _AS_JSON_STRING: Final = "to_json(?::VARCHAR)::VARCHAR"
-_NUMBER_AT: Final = "TRY_CAST(" + _TEXT_AT + " AS DOUBLE)"
-_IS_STRING: Final = "json_type({col}, ?) = 'VARCHAR'"
-_STRING_AT: Final = "json_extract_string({col}, ?)"
-_IS_NULL_OR_ABSENT: Final = "coalesce(json_type({col}, ?) = 'NULL', TRUE)"
-_IS_PRESENT: Final = "json_type({col}, ?) IS NOT NULL"
 
 
-def filter_sql(f: Filter) -> tuple[str, list[Any]]:
-    """A boolean SQL expression (unqualified ``snapshots`` columns) and its parameters."""
-    params: list[Any] = []
-    return _node(f.root, params), params
+def filter_sql(f: Filter, source: FieldSource = JSON_SOURCE) -> tuple[str, list[Any]]:
+    """A boolean SQL expression (unqualified columns of ``source``) and its parameters."""
+    sql = _node(f.root, source)
+    return sql.text, list(sql.params)
 
 
-def _node(node: Node, params: list[Any]) -> str:
+def _node(node: Node, source: FieldSource) -> Sql:
     match node:
         case And(children):
-            return _join(children, " AND ", "TRUE", params)
+            return _join(children, " AND ", "TRUE", source)
         case Or(children):
-            return _join(children, " OR ", "FALSE", params)
+            return _join(children, " OR ", "FALSE", source)
         case Not(child):
-            return "(NOT " + _node(child, params) + ")"
+            return _node(child, source).wrap("(NOT ", ")")
         case Exists(path, present):
-            return _exists(path, present, params)
+            return _exists(path, present, source)
         case Compare(path, op, operand):
-            return _compare(path, op, operand, params)
+            return _compare(path, op, operand, source)
         case In(path, operands):
-            return _in(path, operands, params)
+            return _in(path, operands, source)
         case Regex(path, pattern):
             if path.meta is not None:
-                params.append(pattern.sql)
-                return "regexp_matches(" + path.meta.column + ", ?)"
-            params.extend((path.json_path, path.json_path, pattern.sql))
-            template = (
-                "coalesce(" + _IS_STRING + " AND regexp_matches(" + _STRING_AT + ", ?), FALSE)"
+                return Sql("regexp_matches(" + path.meta.column + ", ?)", (pattern.sql,))
+            test = (
+                _is_string(path, source)
+                + " AND regexp_matches("
+                + source.read(path, Extract.STRING)
+                + Sql(", ?)", (pattern.sql,))
             )
-            return template.format(col=path.json_column)
+            return test.wrap("coalesce(", ", FALSE)")
     raise AssertionError(node)  # pragma: no cover - the match above is exhaustive
 
 
-def _join(children: tuple[Node, ...], glue: str, empty: str, params: list[Any]) -> str:
+def _join(children: tuple[Node, ...], glue: str, empty: str, source: FieldSource) -> Sql:
     if not children:
-        return empty
-    return "(" + glue.join(_node(child, params) for child in children) + ")"
+        return Sql(empty)
+    return sql_join(glue, [_node(child, source) for child in children]).wrap("(", ")")
 
 
-def _exists(path: FieldPath, present: bool, params: list[Any]) -> str:
+def _is_string(path: FieldPath, source: FieldSource) -> Sql:
+    return source.read(path, Extract.TYPE) + " = 'VARCHAR'"
+
+
+def _exists(path: FieldPath, present: bool, source: FieldSource) -> Sql:
     if path.meta is not None:
-        return "TRUE" if present else "FALSE"
-    params.append(path.json_path)
-    template = _IS_PRESENT if present else "(NOT " + _IS_PRESENT + ")"
-    return template.format(col=path.json_column)
+        return Sql("TRUE" if present else "FALSE")
+    test = source.read(path, Extract.TYPE) + " IS NOT NULL"
+    return test if present else test.wrap("(NOT ", ")")
 
 
-def _compare(path: FieldPath, op: str, operand: Operand, params: list[Any]) -> str:
+def _compare(path: FieldPath, op: str, operand: Operand, source: FieldSource) -> Sql:
     sql_op = _SQL_OPS[op]
     if path.meta is not None:
-        params.append(operand)
-        return "(" + path.meta.column + " " + sql_op + " ?)"
+        return Sql("(" + path.meta.column + " " + sql_op + " ?)", (operand,))
     if operand is None:
-        params.append(path.json_path)
-        return _IS_NULL_OR_ABSENT.format(col=path.json_column)
+        return source.read(path, Extract.TYPE).wrap("coalesce(", " = 'NULL', TRUE)")
     if isinstance(operand, bool):
-        params.extend((path.json_path, "true" if operand else "false"))
-        template = _TEXT_AT + " = ?"
+        test = source.read(path, Extract.TEXT) + Sql(" = ?", ("true" if operand else "false",))
     elif isinstance(operand, str) and op == "eq":
-        params.extend((path.json_path, operand))
-        template = _TEXT_AT + " = " + _AS_JSON_STRING
+        test = source.read(path, Extract.TEXT) + Sql(" = " + _AS_JSON_STRING, (operand,))
     elif isinstance(operand, str):
-        params.extend((path.json_path, path.json_path, operand))
-        template = _IS_STRING + " AND " + _STRING_AT + " " + sql_op + " ?"
+        test = (
+            _is_string(path, source)
+            + " AND "
+            + source.read(path, Extract.STRING)
+            + Sql(" " + sql_op + " ?", (operand,))
+        )
     else:
-        params.extend((path.json_path, operand))
-        template = _NUMBER_AT + " " + sql_op + " ?"
-    return "coalesce(" + template.format(col=path.json_column) + ", FALSE)"
+        test = source.read(path, Extract.NUMBER) + Sql(" " + sql_op + " ?", (operand,))
+    return test.wrap("coalesce(", ", FALSE)")
 
 
-def _in(path: FieldPath, operands: tuple[Operand, ...], params: list[Any]) -> str:
+def _in(path: FieldPath, operands: tuple[Operand, ...], source: FieldSource) -> Sql:
     if not operands:
-        return "FALSE"
+        return Sql("FALSE")
     if path.meta is not None:
-        params.extend(operands)
-        return "(" + path.meta.column + " IN (" + ", ".join("?" * len(operands)) + "))"
-    groups: list[str] = []
+        marks = ", ".join("?" * len(operands))
+        return Sql("(" + path.meta.column + " IN (" + marks + "))", tuple(operands))
+    groups: list[Sql] = []
     if None in operands:
-        groups.append(_compare(path, "eq", None, params))
+        groups.append(_compare(path, "eq", None, source))
     # Booleans and strings compare as JSON text in one list; numbers as doubles in another.
     texts = [v for v in operands if isinstance(v, (bool, str))]
     if texts:
-        params.append(path.json_path)
-        items = []
-        for value in texts:
-            if isinstance(value, bool):
-                params.append("true" if value else "false")
-                items.append("?")
-            else:
-                params.append(value)
-                items.append(_AS_JSON_STRING)
-        template = _TEXT_AT + " IN (" + ", ".join(items) + ")"
-        groups.append("coalesce(" + template.format(col=path.json_column) + ", FALSE)")
+        items = [
+            Sql("?", ("true" if v else "false",))
+            if isinstance(v, bool)
+            else Sql(_AS_JSON_STRING, (v,))
+            for v in texts
+        ]
+        test = source.read(path, Extract.TEXT) + sql_join(", ", items).wrap(" IN (", ")")
+        groups.append(test.wrap("coalesce(", ", FALSE)"))
     numbers = [v for v in operands if isinstance(v, float)]
     if numbers:
-        params.extend((path.json_path, *numbers))
-        template = _NUMBER_AT + " IN (" + ", ".join("?" * len(numbers)) + ")"
-        groups.append("coalesce(" + template.format(col=path.json_column) + ", FALSE)")
-    return "(" + " OR ".join(groups) + ")"
+        marks = ", ".join("?" * len(numbers))
+        test = source.read(path, Extract.NUMBER) + Sql(" IN (" + marks + ")", tuple(numbers))
+        groups.append(test.wrap("coalesce(", ", FALSE)"))
+    return sql_join(" OR ", groups).wrap("(", ")")

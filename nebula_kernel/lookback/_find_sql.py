@@ -1,7 +1,8 @@
 """SQL fragments of ``find``: projected fields, sort keys and the ``__At`` predicate.
 
 As in ``_filter_sql``, every fragment is a constant or a whitelisted column; JSON paths and
-values are ``?`` parameters.
+values are ``?`` parameters. Sort keys read the query's source (the documents or their
+projection); output fields always read the documents of the page's rows.
 """
 
 from __future__ import annotations
@@ -17,17 +18,16 @@ from nebula_kernel.lookback._paths import (
     MetaKind,
     parse_path,
 )
+from nebula_kernel.lookback._source import JSON_SOURCE, Extract, FieldSource
 
 __all__ = ["Decode", "OutputField", "SortKey", "output_fields", "sort_keys"]
 
 # Mongo's order across types: missing/null, numbers, strings, objects, arrays, booleans.
 _TYPE_RANK: Final = (
-    "CASE json_type({col}, ?) WHEN 'BIGINT' THEN 1 WHEN 'UBIGINT' THEN 1 WHEN 'DOUBLE' THEN 1 "
+    " WHEN 'BIGINT' THEN 1 WHEN 'UBIGINT' THEN 1 WHEN 'DOUBLE' THEN 1 "
     "WHEN 'VARCHAR' THEN 2 WHEN 'OBJECT' THEN 3 WHEN 'ARRAY' THEN 4 WHEN 'BOOLEAN' THEN 5 "
     "ELSE 0 END"
 )
-_NUMBER_KEY: Final = "TRY_CAST(json_extract({col}, ?)::VARCHAR AS DOUBLE)"  # NULL for a string
-_TEXT_KEY: Final = "json_extract_string({col}, ?)"
 _DIRECTIONS: Final = {1: "ASC NULLS FIRST", -1: "DESC NULLS LAST"}
 
 
@@ -63,7 +63,7 @@ ALL_FIELDS: Final = (
 
 
 def output_fields(fields: Sequence[str] | None) -> tuple[OutputField, ...]:
-    """What to select for ``fields`` (``None``: the whole record)."""
+    """What to select from ``snapshots`` for ``fields`` (``None``: the whole record)."""
     if fields is None:
         return ALL_FIELDS
     chosen: dict[str, OutputField] = {}
@@ -75,8 +75,8 @@ def output_fields(fields: Sequence[str] | None) -> tuple[OutputField, ...]:
         if path.meta is not None:
             chosen[name] = _meta_field(path.meta.name)
         else:
-            sql = "json_extract(" + path.json_column + ", ?)::VARCHAR"
-            chosen[name] = OutputField(name, sql, (path.json_path,), Decode.JSON)
+            text = JSON_SOURCE.read(path, Extract.TEXT)
+            chosen[name] = OutputField(name, text.text, text.params, Decode.JSON)
     return tuple(chosen.values())
 
 
@@ -89,7 +89,7 @@ class SortKey:
     direction: str
 
 
-def sort_keys(sort: Mapping[str, int]) -> tuple[SortKey, ...]:
+def sort_keys(sort: Mapping[str, int], source: FieldSource = JSON_SOURCE) -> tuple[SortKey, ...]:
     """The keys of ``sort``, most significant first; a JSON field sorts by three keys."""
     keys: list[SortKey] = []
     for name, direction in sort.items():
@@ -98,6 +98,11 @@ def sort_keys(sort: Mapping[str, int]) -> tuple[SortKey, ...]:
         if path.meta is not None:
             keys.append(SortKey(path.meta.column, (), suffix))
             continue
-        for template in (_TYPE_RANK, _NUMBER_KEY, _TEXT_KEY):
-            keys.append(SortKey(template.format(col=path.json_column), (path.json_path,), suffix))
+        # Mongo's type order, then numbers (NULL for a string), then text.
+        for key in (
+            source.read(path, Extract.TYPE).wrap("CASE ", _TYPE_RANK),
+            source.read(path, Extract.NUMBER),
+            source.read(path, Extract.STRING),
+        ):
+            keys.append(SortKey(key.text, key.params, suffix))
     return tuple(keys)

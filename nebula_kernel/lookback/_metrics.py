@@ -16,6 +16,7 @@ from nebula_kernel.errors import InvalidQuery
 from nebula_kernel.lookback._arith import expression_sql
 from nebula_kernel.lookback._fields import number_sql
 from nebula_kernel.lookback._filter import filter_sql, parse_filter
+from nebula_kernel.lookback._source import JSON_SOURCE, FieldSource
 from nebula_kernel.lookback._specs import DerivedSpec, MetricSpec, output_names_unique
 from nebula_kernel.lookback._sql import Sql, sql_join
 
@@ -63,16 +64,20 @@ class RowColumns:
         return sql_join(", ", [expr + " AS " + alias for expr, alias in self.items])
 
 
-def where_sql(doc: Mapping[str, object] | None, location: str) -> Sql:
+def where_sql(
+    doc: Mapping[str, object] | None, location: str, source: FieldSource = JSON_SOURCE
+) -> Sql:
     """The boolean SQL of an optional filter (TRUE when absent)."""
     if doc is None:
         return Sql("TRUE")
-    text, params = filter_sql(parse_filter(doc, location=location))
+    text, params = filter_sql(parse_filter(doc, location=location), source)
     return Sql("(" + text + ")", tuple(params))
 
 
 def plan_metrics(
-    metrics: Sequence[MetricSpec], derived: Sequence[DerivedSpec]
+    metrics: Sequence[MetricSpec],
+    derived: Sequence[DerivedSpec],
+    source: FieldSource = JSON_SOURCE,
 ) -> tuple[tuple[MetricPlan, ...], RowColumns]:
     """Plans for ``metrics`` and the row columns they read, each selected once."""
     output_names_unique([m.as_ for m in metrics], "metrics")
@@ -82,7 +87,7 @@ def plan_metrics(
         location = f"derived.{index}.f"
 
         def operand(name: str, location: str = location) -> Sql:
-            return derived_sql.get(name) or number_sql(name, location)
+            return derived_sql.get(name) or number_sql(name, location, source)
 
         derived_sql[field.as_] = expression_sql(field.expression, operand)
     columns: dict[Sql, str] = {}
@@ -101,11 +106,11 @@ def plan_metrics(
         input_column = None
         if metric.field is not None:
             input_sql = derived_sql.get(metric.field) or number_sql(
-                metric.field, f"{location}.field"
+                metric.field, f"{location}.field", source
             )
             input_column = column_for(input_sql)
         flag_column = None
         if metric.filter is not None:
-            flag_column = column_for(where_sql(metric.filter, f"{location}.filter"))
+            flag_column = column_for(where_sql(metric.filter, f"{location}.filter", source))
         plans.append(MetricPlan(metric.as_, metric.f, input_column, flag_column))
     return tuple(plans), RowColumns(tuple((expr, alias) for expr, alias in columns.items()))

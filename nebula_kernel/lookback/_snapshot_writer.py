@@ -6,7 +6,8 @@ only the row rules Lookback relies on: a new version closes the open snapshot at
 field that was absent), ``{}`` on creation, and a delete closes the last snapshot with no
 successor. As in the store, snapshot numbers start at 1 and go on after a delete (the entity
 keeps its ``eid``; re-creating it starts with empty previous values). ``sid`` grows by one per
-snapshot across the whole table.
+snapshot across the whole table. As the committer does, each put and delete appends a row to
+``changes`` (the Lookback projection notices a delete by it).
 """
 
 from __future__ import annotations
@@ -28,7 +29,12 @@ _CLOSE: Final = "UPDATE snapshots SET valid_to = ? WHERE sid = ?"
 _INSERT: Final = (
     "INSERT INTO snapshots (sid, eid, star, type, id, snapshot_number, valid_from, valid_to, "
     "value, previous_values, etag, changed_by, schema_version) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?::TIMESTAMPTZ, ?, ?, ?, ?, 1)"
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?::TIMESTAMPTZ, ?, ?, ?, ?, ?)"
+)
+# Parameters: star (twice), op, type, id, sid, committed_at, changed_by.
+_LOG: Final = (
+    "INSERT INTO changes SELECT ?, coalesce(max(seq), 0) + 1, ?, ?, ?, ?, ?, ? "
+    "FROM changes WHERE star = ?"
 )
 
 
@@ -54,7 +60,13 @@ class SnapshotWriter:
     _entities: dict[tuple[str, str], _Entity] = field(default_factory=dict)
 
     def put(
-        self, type_: str, id_: str, value: Mapping[str, Any], at: datetime, by: str = "tester"
+        self,
+        type_: str,
+        id_: str,
+        value: Mapping[str, Any],
+        at: datetime,
+        by: str = "tester",
+        schema_version: int = 1,
     ) -> int:
         """Create or update ``type_/id_`` at ``at``; returns the new snapshot's ``sid``."""
         key = (type_, id_)
@@ -86,8 +98,10 @@ class SnapshotWriter:
                 json.dumps(changed if previous is not None else {}),
                 f"e{sid}",
                 by,
+                schema_version,
             ],
         )
+        self._log("put", type_, id_, sid, at, by)
         self._open[key] = _Open(sid, dict(value))
         return sid
 
@@ -95,6 +109,10 @@ class SnapshotWriter:
         """Close the open snapshot of ``type_/id_`` at ``at``."""
         previous = self._open.pop((type_, id_))
         self.con.execute(_CLOSE, [at, previous.sid])
+        self._log("delete", type_, id_, previous.sid, at, "tester")
+
+    def _log(self, op: str, type_: str, id_: str, sid: int, at: datetime, by: str) -> None:
+        self.con.execute(_LOG, [self.star, op, type_, id_, sid, at, by, self.star])
 
     def _next_ids(self) -> tuple[int, int]:
         row = self.con.execute(_NEXT_SID).fetchone()

@@ -29,6 +29,7 @@ from nebula_kernel.lookback._calendar import WorkCalendar
 from nebula_kernel.lookback._metrics import where_sql
 from nebula_kernel.lookback._paths import parse_path
 from nebula_kernel.lookback._results import ResultTable
+from nebula_kernel.lookback._source import Extract, FieldSource, with_source
 from nebula_kernel.lookback._specs import (
     Moment,
     WorkHoursSpec,
@@ -50,9 +51,9 @@ _RESULT = "timeInState"
 _HEAD = (
     "WITH cal AS (SELECT unnest(?::TIMESTAMPTZ[]) AS day_start, unnest(?::DOUBLE[]) AS cum, "
     "unnest(?::TIMESTAMPTZ[]) AS ws, unnest(?::TIMESTAMPTZ[]) AS we), "
-    "spans AS (SELECT eid, greatest(valid_from, ?) AS a, least(valid_to, ?) AS b "
-    "FROM snapshots WHERE star = ? AND valid_from < ? AND valid_to > ? AND "
+    "spans AS (SELECT eid, greatest(valid_from, ?) AS a, least(valid_to, ?) AS b FROM "
 )
+_IN_WINDOW = " WHERE star = ? AND valid_from < ? AND valid_to > ? AND "
 # W(t) = cum + clamp(t - ws, 0, we - ws) for the calendar row holding t (c1 for a, c2 for b);
 # epoch() gives seconds with microseconds.
 _BODY = (
@@ -63,12 +64,18 @@ _BODY = (
     "FROM started w ASOF JOIN cal c2 ON w.b >= c2.day_start GROUP BY w.eid), "
     # The latest snapshot before the end: the one valid at the end, found on valid time alone,
     # or for an entity deleted before the end the last one, which ends after the start.
-    "alive AS (SELECT eid, type, id, value FROM snapshots WHERE star = ? AND valid_from < ? "
-    "AND valid_to >= ? AND eid IN (SELECT eid FROM per_entity)), "
-    "gone AS (SELECT eid, arg_max(type, valid_from) AS type, arg_max(id, valid_from) AS id, "
-    "arg_max(value, valid_from) AS value FROM snapshots WHERE star = ? AND valid_from < ? "
-    "AND valid_to > ? AND eid IN (SELECT eid FROM per_entity) "
-    "AND eid NOT IN (SELECT eid FROM alive) GROUP BY eid), "
+    "alive AS (SELECT eid, type, id"
+)
+# Parameters: star, end, end. Then the gone CTE's fields.
+_ALIVE_FROM = (
+    " WHERE star = ? AND valid_from < ? AND valid_to >= ? AND eid IN (SELECT eid FROM "
+    "per_entity)), gone AS (SELECT eid, arg_max(type, valid_from) AS type, "
+    "arg_max(id, valid_from) AS id"
+)
+# Parameters: star, end, start, then the unit.
+_GONE_FROM = (
+    " WHERE star = ? AND valid_from < ? AND valid_to > ? AND eid IN (SELECT eid FROM per_entity "
+    "EXCEPT SELECT eid FROM alive) GROUP BY eid), "
     "latest AS (SELECT * FROM alive UNION ALL SELECT * FROM gone) "
     "SELECT l.type, l.id, p.secs / ?"
 )
@@ -101,30 +108,53 @@ def time_in_state(
     opens, closes = query.work_hours(_DEFAULT_WORK_HOURS) or _DEFAULT_WORK_HOURS
     unit = _UNIT_SECONDS.get(query.granularity, (closes - opens) * 60.0)
     calendar = _calendar_rows(query.calendar(), start, end, opens, closes)
-    last_fields = [_last_value_sql(name, f"fields.{n}") for n, name in enumerate(query.fields)]
-    sql = (
-        Sql(_HEAD, (*calendar, start, end, star, end, start))
-        + where_sql(query.filter, "filter")
-        + " AND "
-        + where_sql(query.predicate, "predicate")
-        + Sql(_BODY, (star, end, end, star, end, start, unit))
-        + sql_join("", [field.wrap(", ", "") for field in last_fields])
-        + _TAIL
-    )
-    rows = con.execute(sql.text, sql.params).fetchall()
+
+    def fetch(source: FieldSource) -> list[Any]:
+        fields = [
+            _last_value_sql(name, f"fields.{n}", source) for n, name in enumerate(query.fields)
+        ]
+        aliases = [f"x{n}" for n in range(len(fields))]
+        sql = (
+            Sql(_HEAD, (*calendar, start, end))
+            + source.relation
+            + Sql(_IN_WINDOW, (star, end, start))
+            + where_sql(query.filter, "filter", source)
+            + " AND "
+            + where_sql(query.predicate, "predicate", source)
+            + _BODY
+            + sql_join("", [f.wrap(", ", " AS " + a) for f, a in zip(fields, aliases, strict=True)])
+            + " FROM "
+            + source.relation
+            + Sql(_ALIVE_FROM, (star, end, end))
+            + sql_join(
+                "",
+                [
+                    f.wrap(", arg_max(", ", valid_from) AS " + a)
+                    for f, a in zip(fields, aliases, strict=True)
+                ],
+            )
+            + " FROM "
+            + source.relation
+            + Sql(_GONE_FROM, (star, end, start, unit))
+            + "".join(", l." + a for a in aliases)
+            + _TAIL
+        )
+        return con.execute(sql.text, sql.params).fetchall()
+
+    rows = with_source(con, star, fetch)
     decoded = tuple((*r[:3], *(None if v is None else json.loads(v) for v in r[3:])) for r in rows)
     return ResultTable(("_Type", "_Id", _RESULT, *query.fields), decoded)
 
 
-def _last_value_sql(name: str, location: str) -> Sql:
-    """The field of the entity's latest snapshot as JSON text (``l`` is that snapshot)."""
+def _last_value_sql(name: str, location: str, source: FieldSource) -> Sql:
+    """The field of a snapshot as JSON text."""
     path = parse_path(name, location)
     if path.meta is not None or path.json_column != "value":
         raise InvalidQuery(
             f"{location}: name a field of the value; _Type and _Id are always returned",
             path=location,
         )
-    return Sql("json_extract(l.value, ?)", (path.json_path,))
+    return source.read(path, Extract.TEXT)
 
 
 def merge_time_in_state(older: ResultTable, newer: ResultTable) -> ResultTable:

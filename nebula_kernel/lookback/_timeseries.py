@@ -26,6 +26,7 @@ from nebula_kernel.lookback._arith import evaluate, expression_names
 from nebula_kernel.lookback._fields import text_sql
 from nebula_kernel.lookback._metrics import MetricPlan, plan_metrics, where_sql
 from nebula_kernel.lookback._results import ResultTable
+from nebula_kernel.lookback._source import FieldSource, with_source
 from nebula_kernel.lookback._specs import (
     DerivedSpec,
     MetricSpec,
@@ -88,7 +89,7 @@ _HEAD = (
     "WITH ticks AS (SELECT unnest(?::INTEGER[]) AS tick_no, unnest(?::TIMESTAMPTZ[]) AS at), "
     "rows AS (SELECT valid_from, valid_to"
 )
-_FROM_SNAPSHOTS = " FROM snapshots WHERE star = ? AND valid_from <= ? AND valid_to > ? AND "
+_WHERE_IN_SPAN = " WHERE star = ? AND valid_from <= ? AND valid_to > ? AND "
 # A snapshot is in the state of ticks lo <= n < hi: lo is the first tick at or after valid_from,
 # hi the first at or after valid_to (valid_from <= tick < valid_to). Two ASOF joins find them
 # in one sort each, far cheaper than testing every (snapshot, tick) pair of a range join.
@@ -107,7 +108,7 @@ def time_series(
 ) -> TimeSeries:
     """The metrics of ``spec`` at each of its ticks, over the snapshots of ``star``."""
     query = parse_spec(TimeSeriesSpec, spec, "time series")
-    plans, row_columns = plan_metrics(query.metrics, query.derived)
+    plans, _ = plan_metrics(query.metrics, query.derived)
     ticks = generate_ticks(query.tick_range())
     if query.after is not None:
         after = to_instant(query.after, query.zone)
@@ -115,11 +116,14 @@ def time_series(
     _check_after_summary(query, plans)
     values: dict[int, dict[str, Any]] = {n: {} for n in range(len(ticks))}
     if ticks:
-        sql = _query_sql(query, plans, row_columns.select_sql(), star, ticks)
+
+        def fetch(source: FieldSource) -> list[Any]:
+            _, row_columns = plan_metrics(query.metrics, query.derived, source)
+            sql = _query_sql(query, plans, row_columns.select_sql(), star, ticks, source)
+            return con.execute(sql.text, sql.params).fetchall()
+
         labels = _group_labels(query)
-        for tick_no, group, is_total, *metric_values in con.execute(
-            sql.text, sql.params
-        ).fetchall():
+        for tick_no, group, is_total, *metric_values in with_source(con, star, fetch):
             suffix = "" if is_total else ":" + labels[group]
             for plan, value in zip(plans, metric_values, strict=True):
                 values[tick_no][plan.name + suffix] = value
@@ -151,10 +155,13 @@ def _query_sql(
     row_select: Sql,
     star: str,
     ticks: Sequence[Tick],
+    source: FieldSource,
 ) -> Sql:
     head = Sql(_HEAD, (list(range(len(ticks))), [t.at for t in ticks]))
     group_by = query.group_by
-    group_column = Sql("NULL") if group_by is None else text_sql(group_by.field, "groupBy.field")
+    group_column = (
+        Sql("NULL") if group_by is None else text_sql(group_by.field, "groupBy.field", source)
+    )
     rows_cte = (
         head
         + ", "
@@ -162,8 +169,10 @@ def _query_sql(
         + " AS grp"
         + ("" if not row_select.text else ", ")
         + row_select
-        + Sql(_FROM_SNAPSHOTS, (star, ticks[-1].at, ticks[0].at))
-        + where_sql(query.filter, "filter")
+        + " FROM "
+        + source.relation
+        + Sql(_WHERE_IN_SPAN, (star, ticks[-1].at, ticks[0].at))
+        + where_sql(query.filter, "filter", source)
         + Sql(_SPANS, (len(ticks),))
     )
     aggregates = sql_join(", ", [p.aggregate_sql("r.") for p in plans])

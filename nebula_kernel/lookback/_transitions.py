@@ -28,6 +28,7 @@ from nebula_kernel.lookback._fields import number_sql
 from nebula_kernel.lookback._filter import FieldPath, Filter, filter_sql, parse_filter
 from nebula_kernel.lookback._metrics import where_sql
 from nebula_kernel.lookback._results import ResultTable
+from nebula_kernel.lookback._source import Extract, FieldSource, with_source
 from nebula_kernel.lookback._specs import Moment, TicksSpec, parse_spec, to_instant
 from nebula_kernel.lookback._sql import Sql, sql_join
 from nebula_kernel.lookback._ticks import generate_ticks
@@ -43,23 +44,29 @@ _HEAD = (
     "unnest(?::TIMESTAMPTZ[]) AS hi), "
     # Only a snapshot that changed a field the predicate reads, or that changed nothing (a
     # creation, or a write of the same value), can cross: the others are left out at once.
-    "candidates AS (SELECT * FROM snapshots WHERE star = ? AND valid_from >= ? AND valid_from < ? "
-    "AND (CAST(previous_values AS VARCHAR) = '{}' OR "
+    "candidates AS (SELECT * FROM "
 )
+_CANDIDATES = " WHERE star = ? AND valid_from >= ? AND valid_from < ? AND ("
 _MARKED = ")), marked AS (SELECT *, "
 # The version before: the changed fields removed, then their old values put back (removing
 # first keeps a nested object from being merged with the new one).
-_PRIOR = (
-    " FROM candidates), "
-    "prior AS (SELECT * REPLACE (json_merge_patch(json_merge_patch(value, "
+# On the JSON, the version before as a value: the changed fields removed, then their old values
+# put back (removing first keeps a nested object from being merged with the new one). A
+# projected source reads it field by field instead (FieldSource.prior).
+_PRIOR_VALUE = (
+    "SELECT * REPLACE (json_merge_patch(json_merge_patch(value, "
     "to_json(map_from_entries(list_transform(json_keys(previous_values), "
     "lambda k: struct_pack(k := k, v := NULL::JSON))))), previous_values) AS value) "
-    "FROM marked), "
-    "steps AS (SELECT valid_from, inside, in_scope, x_now, "
+    "FROM marked"
+)
+_STEPS = (
+    "), steps AS (SELECT valid_from, inside, in_scope, x_now, "
     # There is a version before if this snapshot changed something, or else if an earlier one
     # of the entity ends where it starts (an unchanged write, not a (re)creation).
-    "(CAST(previous_values AS VARCHAR) <> '{}' OR EXISTS (SELECT 1 FROM snapshots e "
-    "WHERE e.star = ? AND e.valid_to >= ? AND e.valid_to < ? AND e.eid = prior.eid "
+    "(NOT "
+)
+_EARLIER = (
+    " e WHERE e.star = ? AND e.valid_to >= ? AND e.valid_to < ? AND e.eid = prior.eid "
     "AND e.valid_to = prior.valid_from)) AND "
 )
 _STEPS_TAIL = (
@@ -99,40 +106,47 @@ def transitions(
     ]
     if not periods:
         return ResultTable(_COLUMNS, ())
-    amount = Sql("1.0") if query.field is None else number_sql(query.field, "field")
     predicate = parse_filter(query.predicate, location="predicate")
-    predicate_text, predicate_params = filter_sql(predicate)
-    holds = Sql("(" + predicate_text + ")", tuple(predicate_params))
     window = (periods[0][2], periods[-1][1].at)
-    sql = (
-        Sql(
-            _HEAD,
-            (
-                [n for n, _, _ in periods],
-                [lo for _, _, lo in periods],
-                [t.at for _, t, _ in periods],
-                star,
-                *window,
-            ),
+
+    def fetch(source: FieldSource) -> list[Any]:
+        before = source.prior()
+        sql = (
+            Sql(  # noqa: S608 - constant fragments and ? values
+                _HEAD,
+                (
+                    [n for n, _, _ in periods],
+                    [lo for _, _, lo in periods],
+                    [t.at for _, t, _ in periods],
+                ),
+            )
+            + source.relation
+            + Sql(_CANDIDATES, (star, *window))
+            + source.changed_nothing_sql
+            + " OR "
+            + _changes_any(predicate, source)
+            + _MARKED
+            + _holds(predicate, source)
+            + " AS inside, "
+            + where_sql(query.filter, "filter", source)
+            + " AS in_scope, "
+            + _amount(query.field, source)
+            + " AS x_now FROM candidates), prior AS ("
+            + (_PRIOR_VALUE if source.has_documents else "SELECT * FROM marked")
+            + _STEPS
+            + source.changed_nothing_sql
+            + " OR EXISTS (SELECT 1 FROM "
+            + source.relation
+            + Sql(_EARLIER, (star, *window))
+            + _holds(predicate, before)
+            + " AS was, "
+            + _amount(query.field, before)
+            + " AS x_before"
+            + _STEPS_TAIL
         )
-        + _changes_any(predicate)
-        + _MARKED
-        + holds
-        + " AS inside, "
-        + where_sql(query.filter, "filter")
-        + " AS in_scope, "
-        + amount
-        + " AS x_now"
-        + Sql(_PRIOR, (star, *window))
-        + holds
-        + " AS was, "
-        + amount
-        + " AS x_before"
-        + _STEPS_TAIL
-    )
-    figures = {
-        n: (entered, exited) for n, entered, exited in con.execute(sql.text, sql.params).fetchall()
-    }
+        return con.execute(sql.text, sql.params).fetchall()
+
+    figures = {n: (entered, exited) for n, entered, exited in with_source(con, star, fetch)}
     rows = []
     for n, tick, _ in periods:
         entered, exited = (_plain(v, query.field) for v in figures.get(n, (0.0, 0.0)))
@@ -147,7 +161,16 @@ def merge_transitions(older: ResultTable, newer: ResultTable) -> ResultTable:
     return ResultTable(_COLUMNS, kept + newer.rows)
 
 
-def _changes_any(predicate: Filter) -> Sql:
+def _holds(predicate: Filter, source: FieldSource) -> Sql:
+    text, params = filter_sql(predicate, source)
+    return Sql("(" + text + ")", tuple(params))
+
+
+def _amount(field: str | None, source: FieldSource) -> Sql:
+    return Sql("1.0") if field is None else number_sql(field, "field", source)
+
+
+def _changes_any(predicate: Filter, source: FieldSource) -> Sql:
     """Whether a snapshot changed a top-level field the predicate reads (TRUE when it reads
     meta fields or previous values, whose change previous_values does not record)."""
     if any(p.meta is not None or p.json_column != "value" for p in predicate.paths):
@@ -155,10 +178,8 @@ def _changes_any(predicate: Filter) -> Sql:
     keys = sorted({str(p.segments[0]) for p in predicate.paths if p.segments})
     if not keys:
         return Sql("FALSE")
-    tests = [
-        Sql("json_exists(previous_values, ?)", (FieldPath(key, segments=(key,)).json_path,))
-        for key in keys
-    ]
+    changed = [FieldPath(key, json_column="previous_values", segments=(key,)) for key in keys]
+    tests = [source.read(path, Extract.TYPE) + " IS NOT NULL" for path in changed]
     return sql_join(" OR ", tests).wrap("(", ")")
 
 

@@ -14,12 +14,11 @@ The committer is the only writer, so the heads it caches stay authoritative.
 from __future__ import annotations
 
 import enum
-import json
 import logging
+import os
 import queue
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -35,29 +34,31 @@ from nebula_kernel.errors import (
     TransactionConflict,
 )
 from nebula_kernel.ports import ChangeRow, Clock, HeadRow, ResourceRepo, SnapshotRow, WriteBatch
+from nebula_kernel.resources._gc import collector_paused
 from nebula_kernel.resources._history import previous_values
+from nebula_kernel.resources._json import dumps, loads_many
 from nebula_kernel.resources._model import (
     CURRENT_VALID_TO,
     Change,
     ETagPrecondition,
+    Resource,
     describe_precondition,
     precondition_holds,
 )
 from nebula_kernel.resources._snapshots import to_resource
 
-__all__ = ["Committer", "PreparedOp", "PreparedTx", "Retry", "dumps"]
+__all__ = ["Committer", "PreparedOp", "PreparedTx", "Retry"]
 
 Key = tuple[str, str, str]
 log = logging.getLogger("nebula.resources")
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
-# One encoder for every document: ``json.dumps`` with options builds a new one per call.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
+def _new_etags(count: int) -> list[str]:
+    """``count`` fresh eTags: 128 random bits each as 32 hex digits (a uuid4's length), drawn
+    from the OS in one call rather than one call per snapshot."""
+    drawn = os.urandom(16 * count).hex()
+    return [drawn[i : i + 32] for i in range(0, 32 * count, 32)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +255,10 @@ class Committer:
         return now
 
     def _commit(self, batch: list[PreparedTx]) -> None:
+        with collector_paused():
+            self._commit_batch(batch)
+
+    def _commit_batch(self, batch: list[PreparedTx]) -> None:
         saved = (self._sid, self._eid, dict(self._seq), dict(self._last_at))
         try:
             staging = _Staging(self._heads(list({op.key: None for tx in batch for op in tx.ops})))
@@ -295,42 +300,40 @@ class Committer:
             return TransactionConflict(tx.star, conflicts)
         return Retry() if retry else None
 
-    def _next_seq(self, star: str) -> int:
-        seq = self._seq.get(star, 0) + 1
-        self._seq[star] = seq
-        return seq
-
     def _stage(self, tx: PreparedTx, staging: _Staging) -> list[Change]:
+        """Stage every op of ``tx`` at one instant; the work that is the same for each op is done
+        once for all of them (decoding the values they replace, drawing their eTags)."""
         at = self._now(tx.star)
+        star, principal = tx.star, tx.principal
+        # Keys are unique within a transaction, so no op of it changes another's head.
+        heads = [staging.head(op.key) for op in tx.ops]
+        replaced = [
+            head.snapshot.value
+            for op, head in zip(tx.ops, heads, strict=True)
+            if op.op == "put" and head is not None and not head.deleted
+        ]
+        old_values = iter(loads_many(replaced) if replaced else ())
+        etags = _new_etags(len(tx.ops))
         changes: list[Change] = []
-        for op in tx.ops:
-            head = staging.head(op.key)
+        for n, (op, head) in enumerate(zip(tx.ops, heads, strict=True)):
             live = head if head is not None and not head.deleted else None
             _, type_name, id_ = op.key
+            seq = self._seq.get(star, 0) + 1
+            self._seq[star] = seq
             if op.op == "delete":
                 assert live is not None  # _check refused deletes of what is gone
                 closed = staging.delete(live, at)
-                seq = self._next_seq(tx.star)
                 staging.changes.append(
-                    ChangeRow(tx.star, seq, "delete", type_name, id_, closed.sid, at, tx.principal)
+                    ChangeRow(star, seq, "delete", type_name, id_, closed.sid, at, principal)
                 )
-                changes.append(
-                    Change(
-                        tx.star,
-                        seq,
-                        "delete",
-                        type_name,
-                        id_,
-                        to_resource(closed),
-                        at,
-                        tx.principal,
-                    )
-                )
+                resource = to_resource(closed)
+                changes.append(Change(star, seq, "delete", type_name, id_, resource, at, principal))
                 continue
-            assert op.value is not None
+            value = op.value
+            assert value is not None
             old = None
             if live is not None:
-                old = json.loads(live.snapshot.value)
+                old = next(old_values)
                 staging.close(live, at)
             if head is None:
                 self._eid += 1
@@ -338,38 +341,40 @@ class Committer:
             else:
                 eid, number = head.snapshot.eid, head.snapshot.snapshot_number + 1
             self._sid += 1
+            changed = previous_values(old, value)
             snapshot = SnapshotRow(
                 self._sid,
                 eid,
-                tx.star,
+                star,
                 type_name,
                 id_,
                 number,
                 at,
                 CURRENT_VALID_TO,
                 op.value_json,
-                dumps(previous_values(old, op.value)),
-                uuid.uuid4().hex,
-                tx.principal,
+                dumps(changed),
+                etags[n],
+                principal,
                 op.schema_version,
             )
             staging.open(snapshot)
-            seq = self._next_seq(tx.star)
             staging.changes.append(
-                ChangeRow(tx.star, seq, "put", type_name, id_, snapshot.sid, at, tx.principal)
+                ChangeRow(star, seq, "put", type_name, id_, snapshot.sid, at, principal)
             )
-            changes.append(
-                Change(
-                    tx.star,
-                    seq,
-                    "put",
-                    type_name,
-                    id_,
-                    to_resource(snapshot, op.value),
-                    at,
-                    tx.principal,
-                )
+            resource = Resource(
+                star,
+                type_name,
+                id_,
+                value,
+                snapshot.etag,
+                number,
+                at,
+                CURRENT_VALID_TO,
+                changed,
+                principal,
+                op.schema_version,
             )
+            changes.append(Change(star, seq, "put", type_name, id_, resource, at, principal))
         return changes
 
     def _rewrite(self, job: _Rewrite) -> None:

@@ -21,14 +21,28 @@ def previous_values(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> di
     """
     if old is None:
         return {}
+    if old.keys() == new.keys():
+        # The usual update (same fields). A field that was null keeps None as its old value,
+        # which is the explicit null asked for.
+        return {
+            key: before
+            for key, after in new.items()
+            if (before := old[key]) != after or type(before) is not type(after)
+        }
     changed: dict[str, Any] = {}
-    for key in old.keys() | new.keys():
+    kept = 0  # fields of ``old`` that ``new`` has too: if fewer than all, some were removed
+    for key, after in new.items():
         before = old.get(key, _MISSING)
-        after = new.get(key, _MISSING)
         if before is _MISSING:
             changed[key] = None
-        elif before != after or type(before) is not type(after):
+            continue
+        kept += 1
+        if before != after or type(before) is not type(after):
             changed[key] = before
+    if kept < len(old):
+        for key, before in old.items():
+            if key not in new:
+                changed[key] = before
     return changed
 
 

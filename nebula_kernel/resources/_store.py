@@ -38,10 +38,12 @@ from nebula_kernel.ports import (
     SystemClock,
     TypeRow,
 )
-from nebula_kernel.resources._committer import Committer, PreparedTx, Retry, dumps
+from nebula_kernel.resources._committer import Committer, PreparedTx, Retry
+from nebula_kernel.resources._gc import collector_paused
 from nebula_kernel.resources._guards import Guard, GuardRegistry, GuardRequest, redact
 from nebula_kernel.resources._history import diff_values
 from nebula_kernel.resources._ids import check_resource_id, check_type_name
+from nebula_kernel.resources._json import dumps
 from nebula_kernel.resources._model import (
     Change,
     Delete,
@@ -64,6 +66,7 @@ from nebula_kernel.resources._types import Migration, TypeRegistry, TypeVersion,
 from nebula_kernel.resources._writes import check_ops, plain, prepare
 
 if TYPE_CHECKING:
+    from nebula_kernel.client import Workflows
     from nebula_kernel.lookback import Lookback
 
 __all__ = ["DEFAULT_STAR", "ResourceStore", "StoreLimits", "Transaction", "where_predicate"]
@@ -112,11 +115,14 @@ class ResourceStore:
         )
         if self.default_star not in self._stars:
             self._insert_star(self.default_star, principal)
+        self._workflows: Workflows | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def close(self) -> None:
         """Finish pending commits, stop subscriptions and release the database file."""
+        if self._workflows is not None:  # its runtime writes through this store's file
+            self._workflows.close()
         self._committer.close()
         self._hub.close()
         self._repo.close()
@@ -149,6 +155,17 @@ class ResourceStore:
         from nebula_kernel.lookback import Lookback
 
         return Lookback(self)
+
+    @property
+    def workflows(self) -> Workflows:
+        """Workflows run by a runtime on this store's file, as its principal, in its default
+        star (see :class:`nebula_kernel.client.Workflows`); started on first use."""
+        if self._workflows is None:
+            from nebula_kernel.client import Workflows
+            from nebula_kernel.client._workflows_embedded import EmbeddedBackend
+
+            self._workflows = Workflows(EmbeddedBackend(self))
+        return self._workflows
 
     def _star(
         self, star: str | None, principal: Principal | None, needed: Role
@@ -306,6 +323,12 @@ class ResourceStore:
                 f"A transaction may hold at most {self.limits.max_ops_per_transaction} operations "
                 f"({len(ops)} given); split it.",
             )
+        with collector_paused():
+            return self._commit(star_name, who, ops)
+
+    def _commit(
+        self, star_name: str, who: Principal, ops: Sequence[WriteOp]
+    ) -> builtins.list[Resource]:
         checked = check_ops(self._types, star_name, ops, self.limits.max_document_bytes)
         for _ in range(_MAX_RETRIES):
             heads = self._current_heads([(star_name, c.op.type, c.op.id) for c in checked])
@@ -314,10 +337,10 @@ class ResourceStore:
                 changes = self._committer.submit(PreparedTx(star_name, who.id, prepared))
             except Retry:
                 continue
-            by_key = {(c.type, c.id): c.resource for c in changes}
+            # One change per op, in the order of the ops.
             return [
-                _redacted(by_key[(c.op.type, c.op.id)], fields)
-                for c, fields in zip(checked, hidden, strict=True)
+                _redacted(change.resource, fields)
+                for change, fields in zip(changes, hidden, strict=True)
             ]
         raise TransactionConflict(
             star_name,

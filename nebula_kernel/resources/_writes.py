@@ -26,9 +26,10 @@ from nebula_kernel.errors import (
     ValidationFailed,
 )
 from nebula_kernel.ports import HeadRow
-from nebula_kernel.resources._committer import PreparedOp, dumps
+from nebula_kernel.resources._committer import PreparedOp
 from nebula_kernel.resources._guards import GuardRegistry, GuardRequest, Operation
 from nebula_kernel.resources._ids import check_resource_id, check_type_name
+from nebula_kernel.resources._json import dumps
 from nebula_kernel.resources._model import (
     Delete,
     Put,
@@ -36,7 +37,7 @@ from nebula_kernel.resources._model import (
     describe_precondition,
     precondition_holds,
 )
-from nebula_kernel.resources._types import TypeRegistry
+from nebula_kernel.resources._types import TypeRegistry, TypeVersion
 
 __all__ = ["CheckedOp", "check_ops", "plain", "prepare"]
 
@@ -66,6 +67,7 @@ def check_ops(
 ) -> list[CheckedOp]:
     """Ids, types, sizes and validation of every op: all problems at once."""
     seen: set[tuple[str, str]] = set()
+    latest: dict[str, TypeVersion] = {}  # per type name, checked and looked up once
     checked: list[CheckedOp] = []
     errors: list[FieldError] = []
     for op in ops:
@@ -73,21 +75,25 @@ def check_ops(
             raise InvalidRequest(
                 f"A transaction takes Put and Delete operations, not {type(op).__name__}."
             )
-        check_type_name(op.type)
+        version = latest.get(op.type)
+        if version is None:
+            check_type_name(op.type)
         check_resource_id(op.id)
-        if (op.type, op.id) in seen:
+        name = (op.type, op.id)
+        if name in seen:
             raise InvalidRequest(
                 f"{op.type}/{op.id} appears twice in one transaction; merge the operations.",
                 type=op.type,
                 id=op.id,
             )
-        seen.add((op.type, op.id))
-        latest = types.get(star, op.type).latest
+        seen.add(name)
+        if version is None:
+            version = latest[op.type] = types.get(star, op.type).latest
         if isinstance(op, Delete):
-            checked.append(CheckedOp(op, latest.version, None))
+            checked.append(CheckedOp(op, version.version, None))
             continue
         try:
-            normalized = latest.validate(plain(op.value))
+            normalized = version.validate(plain(op.value))
         except ValidationFailed as exc:
             errors.extend(
                 FieldError((f"{op.type}/{op.id}", *e.path), e.message, e.kind) for e in exc.errors
@@ -95,7 +101,7 @@ def check_ops(
             continue
         # Encoded once: the size check measures the very text the commit stores.
         encoded = _encode(op, normalized, max_document_bytes)
-        checked.append(CheckedOp(op, latest.version, normalized, encoded))
+        checked.append(CheckedOp(op, version.version, normalized, encoded))
     if errors:
         listed = "; ".join(f"{e.location}: {e.message}" for e in errors[:5])
         raise ValidationFailed(
@@ -109,7 +115,7 @@ def _encode(op: WriteOp, value: Any, limit: int) -> str:
     """``value`` as JSON text, refused if it is not JSON or is over ``limit`` bytes."""
     try:
         text = dumps(value)
-        size = len(text.encode())
+        size = len(text.encode())  # also refuses lone surrogates (UnicodeEncodeError)
     except (TypeError, ValueError):
         raise ValidationFailed(
             f"The value of {op.type}/{op.id} is not JSON: use objects, arrays, strings, "

@@ -35,6 +35,7 @@ from nebula_kernel.workflows._definition import Grants
 if TYPE_CHECKING:
     import httpx
 
+    from nebula_kernel.auth import Principal
     from nebula_kernel.ports import SecretsStore
     from nebula_kernel.resources import ResourceStore
     from nebula_kernel.workflows._secret_access import SecretBroker
@@ -61,14 +62,21 @@ class Services:
         functions: Mapping[str, Callable[..., Any]] | None = None,
         secrets: SecretsStore | None = None,
         star: str | None = None,
+        acting_as: Callable[[str], Principal] | None = None,
     ) -> None:
         self.store = store
         self.secrets = secrets
+        self._acting_as = acting_as
         self.star = star or (store.default_star if store is not None else DEFAULT_STAR)
         self.functions: Mapping[str, Callable[..., Any]] = (
             functions if functions is not None else {}
         )
         self._http: httpx.AsyncClient | None = None
+
+    def principal_for(self, star: str) -> Principal | None:
+        """Who an execution of ``star`` acts as in the store (``None``: the store's own
+        principal, as embedded, where the kernel's user owns the file)."""
+        return self._acting_as(star) if self._acting_as is not None else None
 
     def http(self) -> httpx.AsyncClient:
         """One shared client (made on first use); redirects are never followed implicitly,
@@ -98,7 +106,13 @@ class ActionContext:
     action: str
     services: Services = field(repr=False)
     broker: SecretBroker = field(repr=False)
+    star: str = DEFAULT_STAR  # the execution's star: where resource actions act by default
     logger: logging.Logger = field(repr=False, default=logging.getLogger("nebula.workflows"))
+
+    @property
+    def principal(self) -> Principal | None:
+        """Who this attempt acts as in the resources store (see :meth:`Services.principal_for`)."""
+        return self.services.principal_for(self.star)
 
     def secret(self, name: str) -> SecretValue:
         """The credential ``name``, if the workflow grants it (``grants.secrets``).

@@ -115,6 +115,7 @@ class AttemptRunner:
         self,
         *,
         execution_id: str,
+        star: str,
         plan: ExecutionPlan,
         input: Any,
         started_at: datetime,
@@ -129,6 +130,7 @@ class AttemptRunner:
         resilience: Resilience,
     ) -> None:
         self.execution_id = execution_id
+        self.star = star
         self.plan = plan
         self.input = input
         self.env = env
@@ -137,6 +139,7 @@ class AttemptRunner:
             "id": execution_id,
             "workflow_id": plan.workflow_id,
             "workflow_version": plan.workflow_version,
+            "star": star,
             "started_at": started_at.isoformat(),
         }
         self._registry = registry
@@ -281,6 +284,7 @@ class AttemptRunner:
             spec.key,
             self._services,
             self._broker,
+            self.star,
         )
         if spec.needs is not None:
             check_needs(

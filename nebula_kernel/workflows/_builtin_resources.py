@@ -35,11 +35,13 @@ def _store(ctx: ActionContext) -> Any:
 
 
 def _needs(inputs: _StarIn, ctx: ActionContext) -> Needs:
-    star = inputs.star
-    if star is None:
-        store = ctx.services.store
-        star = store.default_star if store is not None else "<default>"
-    return Needs(resources=(star,))
+    return Needs(resources=(inputs.star or ctx.star,))
+
+
+def _acting(inputs: _StarIn, ctx: ActionContext) -> dict[str, Any]:
+    """The star and principal a resource action calls the store with: the node's star, else
+    the execution's, as the principal the runtime assigns to that star."""
+    return {"star": inputs.star or ctx.star, "principal": ctx.principal}
 
 
 def _plain(resource: Any) -> dict[str, Any]:
@@ -64,7 +66,7 @@ class GetIn(_StarIn):
 )
 async def resource_get(inputs: GetIn, ctx: ActionContext) -> dict[str, Any]:
     store = _store(ctx)
-    found = await asyncio.to_thread(store.get, inputs.type, inputs.id, star=inputs.star)
+    found = await asyncio.to_thread(store.get, inputs.type, inputs.id, **_acting(inputs, ctx))
     return _plain(found)
 
 
@@ -84,7 +86,7 @@ class PutIn(_StarIn):
 async def resource_put(inputs: PutIn, ctx: ActionContext) -> dict[str, Any]:
     store = _store(ctx)
     written = await asyncio.to_thread(
-        store.put, inputs.type, inputs.id, inputs.value, etag=inputs.etag, star=inputs.star
+        store.put, inputs.type, inputs.id, inputs.value, etag=inputs.etag, **_acting(inputs, ctx)
     )
     return _plain(written)
 
@@ -104,7 +106,7 @@ class QueryIn(_StarIn):
 async def resource_query(inputs: QueryIn, ctx: ActionContext) -> dict[str, Any]:
     store = _store(ctx)
     found = await asyncio.to_thread(
-        store.list, inputs.type, after=inputs.after, limit=inputs.limit, star=inputs.star
+        store.list, inputs.type, after=inputs.after, limit=inputs.limit, **_acting(inputs, ctx)
     )
     return {"items": [_plain(r) for r in found]}
 
@@ -136,7 +138,7 @@ async def resource_transaction(inputs: TransactionIn, ctx: ActionContext) -> dic
         Put(o.type, o.id, o.value or {}, o.etag) if o.op == "put" else Delete(o.type, o.id, o.etag)
         for o in inputs.ops
     ]
-    done = await asyncio.to_thread(store.commit, ops, star=inputs.star)
+    done = await asyncio.to_thread(store.commit, ops, **_acting(inputs, ctx))
     return {"items": [_plain(r) for r in done]}
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "Connection",
     "Grants",
     "NodeDefinition",
+    "NodePosition",
     "RetryPolicy",
     "WorkflowDefinition",
 ]
@@ -97,6 +98,16 @@ class Concurrency(_Model):
         return value
 
 
+class NodePosition(_Model):
+    """Where the graph editor draws a node. Only the editor reads it: the loader keeps it and
+    the plan leaves it out, so moving a node changes neither a run nor its plan."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    x: float
+    y: float
+
+
 class NodeDefinition(_Model):
     id: str
     action: str = Field(description="action id, e.g. 'http.request'")
@@ -111,6 +122,7 @@ class NodeDefinition(_Model):
         "(joins the workflow's per-action limit; the smallest wins)",
     )
     description: str = ""
+    ui: NodePosition | None = Field(default=None, description="the graph editor's position")
 
     @field_validator("id")
     @classmethod

@@ -3,7 +3,8 @@
 Every entry carries ``format_version``. Version 1 bodies (``node``/``attempt`` also live in
 their own columns):
 
-- ``execution_started``: ``input``, ``plan`` (:meth:`ExecutionPlan.to_json`), ``holder``
+- ``execution_started``: ``input``, ``plan`` (:meth:`ExecutionPlan.to_json`), ``holder``,
+  ``star`` (the star the execution belongs to; absent in entries written before stars)
 - ``execution_resumed``: ``holder`` (a worker took over after a lease expired)
 - ``attempt_started``: ``idempotency_key``, ``inputs`` or ``inputs_blob``
 - ``attempt_completed``: ``output`` or ``output_blob``, ``duration_s``,

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nebula_kernel.ports import BlobStore, Clock, SecretsStore
+from nebula_kernel.resources import DEFAULT_STAR
 from nebula_kernel.workflows._actions import ActionRegistry, Services
 from nebula_kernel.workflows._guarding import Resilience
 from nebula_kernel.workflows._runtime import Runtime
 
 if TYPE_CHECKING:
+    from nebula_kernel.auth import Principal
     from nebula_kernel.resources import ResourceStore
 
 __all__ = ["open_runtime"]
@@ -29,6 +31,7 @@ def open_runtime(
     spill_bytes: int = 64 * 1024,
     env: Mapping[str, Any] | None = None,
     resilience: Resilience | None = None,
+    acting_as: Callable[[str], Principal] | None = None,
 ) -> Runtime:
     """A runtime whose journal lives in DuckDB::
 
@@ -44,12 +47,14 @@ def open_runtime(
             result.results["done"]          # {'message': 'Hello Ada'}
 
     With ``store`` (a resources store on DuckDB), the journal goes into the store's own
-    database file (opened once) and resource actions use that store; otherwise ``path`` names
-    the file (default: in memory). ``blobs`` is a :class:`BlobStore` or a directory for big
+    database file (opened once), resource actions use that store, and runs started without a
+    star belong to the store's default star; otherwise ``path`` names the file (default: in
+    memory). ``blobs`` is a :class:`BlobStore` or a directory for big
     outputs; by default ``<file>.blobs`` beside a database file, none in memory. ``secrets``
     is where :meth:`ActionContext.secret` looks, in the store's default star. ``env`` is what
     expressions read as ``$env``: non-secret settings (never put a secret there).
-    ``resilience`` adds a circuit breaker and rate limits per action.
+    ``resilience`` adds a circuit breaker and rate limits per action. ``acting_as(star)`` is the
+    principal resource actions of an execution in that star use (default: the store's own).
 
     Close the runtime (``await runtime.aclose()``) before the store: it writes through the
     store's connection.
@@ -57,10 +62,12 @@ def open_runtime(
     from nebula_kernel.drivers.blobs_fs import FsBlobStore
     from nebula_kernel.drivers.duckdb._journal import DuckDbExecutionRepo
 
+    default_star = DEFAULT_STAR
     if store is not None:
         repo = DuckDbExecutionRepo.on(store.repo.connection_for_queries())
         owns = False
         db_path = getattr(store.repo, "path", ":memory:")
+        default_star = store.default_star
     else:
         db_path = str(path) if path is not None else ":memory:"
         repo = DuckDbExecutionRepo.open(db_path)
@@ -73,11 +80,14 @@ def open_runtime(
         repo,
         registry=registry,
         blobs=blob_store,
-        services=Services(store=store, functions=registry.functions, secrets=secrets),
+        services=Services(
+            store=store, functions=registry.functions, secrets=secrets, acting_as=acting_as
+        ),
         clock=clock,
         lease_ttl_s=lease_ttl_s,
         spill_bytes=spill_bytes,
         owns_repo=owns,
         env=env,
         resilience=resilience,
+        default_star=default_star,
     )

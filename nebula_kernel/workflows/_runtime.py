@@ -29,8 +29,9 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from nebula_kernel.errors import AlreadyExists, ExecutionNotFound
+from nebula_kernel.errors import AlreadyExists, ExecutionNotFound, NebulaError
 from nebula_kernel.ports import BlobStore, Clock, ExecutionRepo, ExecutionRow, SystemClock
+from nebula_kernel.resources import DEFAULT_STAR
 from nebula_kernel.workflows._actions import ActionRegistry, Services
 from nebula_kernel.workflows._attempts import AttemptRunner
 from nebula_kernel.workflows._builder import Workflow
@@ -115,7 +116,12 @@ class Execution:
 
 
 class Runtime:
-    """Runs workflows durably on an :class:`ExecutionRepo`. Use from one asyncio loop."""
+    """Runs workflows durably on an :class:`ExecutionRepo`. Use from one asyncio loop.
+
+    Every execution belongs to a star; runs started without one belong to ``default_star``.
+    The runtime itself authorizes nothing: hosts check the caller's claims first (see
+    :class:`~nebula_kernel.workflows.WorkflowService`).
+    """
 
     def __init__(
         self,
@@ -131,6 +137,7 @@ class Runtime:
         seed: int | None = None,
         env: Mapping[str, Any] | None = None,
         resilience: Resilience | None = None,
+        default_star: str = DEFAULT_STAR,
     ) -> None:
         self.registry = registry if registry is not None else ActionRegistry.with_builtins()
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -148,9 +155,11 @@ class Runtime:
         self._active: dict[str, Execution] = {}
         self._creating: set[str] = set()
         self._reaper: asyncio.Task[None] | None = None
+        self._closed = False
         # ``$env``: the host's non-secret settings, the same for every run of this runtime.
         self._env = MappingProxyType(dict(env or {}))
         self._resilience = resilience or Resilience()
+        self.default_star = default_star
 
     # -- plans ----------------------------------------------------------------------------------
 
@@ -181,12 +190,15 @@ class Runtime:
         input: Any = None,
         *,
         execution_id: str | None = None,
+        star: str | None = None,
     ) -> Execution:
-        """Start an execution. A chosen ``execution_id`` (an idempotency key, e.g. a trigger's
-        fire id) that exists already raises :class:`AlreadyExists` and changes nothing."""
+        """Start an execution in ``star`` (default: the runtime's). A chosen ``execution_id``
+        (an idempotency key, e.g. a trigger's fire id) that exists already raises
+        :class:`AlreadyExists` and changes nothing."""
         plan = workflow if isinstance(workflow, ExecutionPlan) else self.plan(workflow)
+        star = star or self.default_star
         if execution_id is None:
-            return await self._create(uuid.uuid4().hex, plan, input)
+            return await self._create(uuid.uuid4().hex, plan, input, star)
         # Refused here: a duplicate reaching the journal would fail the writer's whole batch.
         if execution_id in self._creating or self._repo.get_execution(execution_id) is not None:
             raise AlreadyExists(
@@ -196,22 +208,31 @@ class Runtime:
             )
         self._creating.add(execution_id)
         try:
-            return await self._create(execution_id, plan, input)
+            return await self._create(execution_id, plan, input, star)
         finally:
             self._creating.discard(execution_id)
 
-    async def _create(self, execution_id: str, plan: ExecutionPlan, input: Any) -> Execution:
+    async def _create(
+        self, execution_id: str, plan: ExecutionPlan, input: Any, star: str
+    ) -> Execution:
         now = self._clock.now()
         row = ExecutionRow(
-            execution_id, plan.workflow_id, _RUNNING, now, now, self.holder, self._lease_end(now)
+            execution_id,
+            plan.workflow_id,
+            _RUNNING,
+            now,
+            now,
+            self.holder,
+            self._lease_end(now),
+            star,
         )
         name, value = store_value("input", dumps(input), self._blobs, self._spill)
         plan_json = raw_json(self._plan_json(plan))
-        body = body_with({name: value, "plan": plan_json, "holder": self.holder})
+        body = body_with({name: value, "plan": plan_json, "holder": self.holder, "star": star})
         created = self._writer.create(row, EXECUTION_STARTED, body)
         # The row must exist before leases are renewed against it.
         await asyncio.wrap_future(created)
-        return self._launch(execution_id, plan, input, now, None)
+        return self._launch(execution_id, plan, input, now, None, star)
 
     async def run(
         self,
@@ -219,9 +240,10 @@ class Runtime:
         input: Any = None,
         *,
         execution_id: str | None = None,
+        star: str | None = None,
     ) -> ExecutionResult:
         """Start an execution and wait for its durable outcome."""
-        execution = await self.start(workflow, input, execution_id=execution_id)
+        execution = await self.start(workflow, input, execution_id=execution_id, star=star)
         return await execution.result()
 
     def _launch(
@@ -231,10 +253,12 @@ class Runtime:
         input: Any,
         started_at: datetime,
         state: ExecutionState | None,
+        star: str,
     ) -> Execution:
         execution = Execution(self, execution_id)
         runner = AttemptRunner(
             execution_id=execution_id,
+            star=star,
             plan=plan,
             input=input,
             started_at=started_at,
@@ -346,6 +370,7 @@ class Runtime:
         local = self._active.get(execution_id)
         if local is not None:
             await local.cancel(reason)
+            await local.result()  # stopped and journaled: the caller reads "cancelled"
             return
         row = self._repo.get_execution(execution_id)
         if row is None:
@@ -397,6 +422,7 @@ class Runtime:
                 load_value(self._start_body(execution_id), "input", self._blobs),
                 state.started_at,
                 state,
+                self._star_of(execution_id),
             )
         except Exception:
             # This runtime cannot run it (an action missing here): leave it to another.
@@ -404,6 +430,10 @@ class Runtime:
             raise
         self._append_now(execution_id, EXECUTION_RESUMED, dumps({"holder": self.holder}))
         return execution
+
+    def _star_of(self, execution_id: str) -> str:
+        row = self._repo.get_execution(execution_id)
+        return row.star if row is not None else self.default_star
 
     def _start_body(self, execution_id: str) -> dict[str, Any]:
         return self.journal(execution_id)[0].body
@@ -431,7 +461,7 @@ class Runtime:
                     _log.exception("the workflow reaper failed a pass")
                 await asyncio.sleep(interval_s)
 
-        if self._reaper is None:
+        if self._reaper is None and not self._closed:
             self._reaper = asyncio.get_running_loop().create_task(loop())
 
     # -- reading --------------------------------------------------------------------------------
@@ -445,8 +475,36 @@ class Runtime:
     def state(self, execution_id: str) -> ExecutionState:
         return replay(self.journal(execution_id))
 
-    def executions(self, status: str | None = None, limit: int = 100) -> list[ExecutionRow]:
-        return self._repo.list_executions(status, limit)
+    def executions(
+        self,
+        status: str | None = None,
+        limit: int = 100,
+        *,
+        star: str | None = None,
+        workflow_id: str | None = None,
+    ) -> list[ExecutionRow]:
+        """Newest first; optionally only one status, star or workflow."""
+        return self._repo.list_executions(status, limit, star=star, workflow_id=workflow_id)
+
+    def find_execution(self, execution_id: str) -> ExecutionRow | None:
+        """The execution's current status, lease and star, or ``None`` if there is none."""
+        return self._repo.get_execution(execution_id)
+
+    def star_journal(
+        self, star: str, after_seq: int, limit: int, execution_id: str | None = None
+    ) -> list[JournalEntry]:
+        """Entries after ``after_seq`` of ``star``'s executions (or one of them), by ``seq``:
+        what a subscriber resuming from ``after_seq`` missed."""
+        rows = self._repo.read_star_journal(star, after_seq, limit, execution_id)
+        return [JournalEntry.of(r) for r in rows]
+
+    def last_seq(self) -> int:
+        """The journal's highest sequence number so far."""
+        return self._repo.last_seq()
+
+    def load_value(self, body: dict[str, Any], name: str) -> Any:
+        """The value ``name`` of an entry's body, read from the blob store if it was spilled."""
+        return load_value(body, name, self._blobs)
 
     def subscribe(self, callback: Callable[[JournalEntry], None]) -> Callable[[], None]:
         """Call ``callback`` with every entry once it is durable (on the journal thread).
@@ -467,7 +525,12 @@ class Runtime:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def aclose(self) -> None:
-        """Stop the reaper, abandon running executions (their leases lapse), close storage."""
+        """Stop the reaper, abandon running executions, close storage.
+
+        An abandoned execution stays ``running`` with its lease released, so the next runtime's
+        reaper resumes it at once instead of waiting for the lease to lapse.
+        """
+        self._closed = True
         if self._reaper is not None:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -478,6 +541,8 @@ class Runtime:
             if execution._task is not None:
                 with contextlib.suppress(Exception):
                     await execution._task
+            with contextlib.suppress(NebulaError):  # a failed journal: the lease lapses instead
+                await asyncio.wrap_future(self._writer.release_lease(execution.id, self.holder))
         await self._services.aclose()
         await asyncio.to_thread(self._writer.close)
         if self._owns_repo:

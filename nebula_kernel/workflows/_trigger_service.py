@@ -50,11 +50,17 @@ class TriggerService:
         self._cron.append(_Scheduled(trigger, workflow))
 
     async def start_once(
-        self, fire_id: str, workflow: WorkflowDefinition | Workflow, document: Any
+        self,
+        fire_id: str,
+        workflow: WorkflowDefinition | Workflow,
+        document: Any,
+        *,
+        star: str | None = None,
     ) -> Execution | None:
-        """Start ``workflow`` as execution ``fire_id`` unless that fire was started before."""
+        """Start ``workflow`` as execution ``fire_id`` (in ``star``, default the runtime's)
+        unless that fire was started before."""
         try:
-            return await self._runtime.start(workflow, document, execution_id=fire_id)
+            return await self._runtime.start(workflow, document, execution_id=fire_id, star=star)
         except AlreadyExists:
             return None  # started before (perhaps before a restart): nothing to do
 
@@ -90,13 +96,14 @@ class TriggerService:
         *,
         since: int | None = None,
     ) -> None:
-        """Start ``workflow`` for each matching change; ``since`` resumes after a restart."""
+        """Start ``workflow`` for each matching change, as an execution of the trigger's star;
+        ``since`` resumes after a restart."""
         self._runtime.plan(workflow)
         loop = asyncio.get_running_loop()
 
         def on_fire(fire_id: str, document: dict[str, Any]) -> None:  # dispatcher thread
             future = asyncio.run_coroutine_threadsafe(
-                self.start_once(fire_id, workflow, document), loop
+                self.start_once(fire_id, workflow, document, star=trigger.star), loop
             )
             future.add_done_callback(_log_failure)
 

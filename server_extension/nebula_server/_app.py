@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Dict, Int, Unicode
+from tornado.ioloop import IOLoop
+from traitlets import Bool, Dict, Float, Int, Unicode
 
 from nebula_kernel.resources import DEFAULT_STAR
 from nebula_server._engine import Engines, open_engines
@@ -47,6 +48,15 @@ class NebulaApp(ExtensionApp):
         config=True,
         help="Most changes a resuming subscriber is sent; further behind, it is told to resync.",
     )
+    workflow_lease_s = Float(
+        30.0,
+        config=True,
+        help="How long a workflow run's lease lasts without renewal; after a crash, another "
+        "server resumes the run once it lapses.",
+    )
+    reaper_interval_s = Float(
+        5.0, config=True, help="How often to look for workflow runs whose lease lapsed."
+    )
     freeze_gc = Bool(
         True,
         config=True,
@@ -70,9 +80,12 @@ class NebulaApp(ExtensionApp):
             default_star=self.default_star,
             max_document_bytes=self.max_document_bytes,
             max_replay=self.max_replay,
+            lease_ttl_s=self.workflow_lease_s,
         )
         self.settings["nebula_engines"] = self.engines
-        self.log.info("Nebula store at %s", self.engines.path)
+        # The runtime lives on the server's event loop; the reaper starts once the loop runs.
+        IOLoop.current().add_callback(self.engines.start, self.reaper_interval_s)
+        self.log.info("Nebula store and workflow journal at %s", self.engines.path)
 
     def initialize_handlers(self) -> None:
         handlers: list[tuple[str, Any]] = [
@@ -88,5 +101,5 @@ class NebulaApp(ExtensionApp):
 
     async def stop_extension(self) -> None:
         if self.engines is not None:
-            self.engines.close()
-            self.engines = None
+            engines, self.engines = self.engines, None
+            await engines.aclose()

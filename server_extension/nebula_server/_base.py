@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import anyio.to_thread
 import pydantic
@@ -21,6 +21,7 @@ from tornado.web import HTTPError
 
 from nebula_kernel.auth import Principal
 from nebula_kernel.errors import InvalidRequest, NebulaError
+from nebula_kernel.workflows import WorkflowService
 from nebula_server._engine import Engines
 from nebula_server._errors import status_for
 
@@ -34,11 +35,21 @@ MAX_BODY_BYTES = 8 << 20
 
 class NebulaHandler(ExtensionHandlerMixin, APIHandler):
     auth_resource = "nebula"
+    # Errors answered 422 (a document that parsed as JSON but cannot be used, such as a workflow
+    # file with problems) rather than their usual status.
+    unprocessable: ClassVar[tuple[type[NebulaError], ...]] = ()
 
     @property
     def engines(self) -> Engines:
         engines: Engines = self.settings["nebula_engines"]
         return engines
+
+    @property
+    def workflows(self) -> WorkflowService:
+        return self.engines.workflows
+
+    def _status_for(self, error: NebulaError) -> int:
+        return 422 if isinstance(error, self.unprocessable) else status_for(error)
 
     @property
     def principal(self) -> Principal:
@@ -60,6 +71,10 @@ class NebulaHandler(ExtensionHandlerMixin, APIHandler):
             raise InvalidRequest(
                 f"The request body is not valid JSON (line {getattr(exc, 'lineno', '?')}, column "
                 f"{getattr(exc, 'colno', '?')}). Send a JSON document.",
+            ) from None
+        except RecursionError:
+            raise InvalidRequest(
+                "The request body is nested too deeply to read; flatten the document."
             ) from None
         try:
             return model.model_validate(data)
@@ -83,7 +98,7 @@ class NebulaHandler(ExtensionHandlerMixin, APIHandler):
         error = exc_info[1] if exc_info else None
         self.set_header("Content-Type", "application/json")
         if isinstance(error, NebulaError):
-            self.set_status(status_for(error))
+            self.set_status(self._status_for(error))
             body = error.to_dict()
         elif isinstance(error, HTTPError):
             body = {
@@ -109,5 +124,5 @@ class NebulaHandler(ExtensionHandlerMixin, APIHandler):
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
         exc_info = kwargs.get("exc_info")
         if exc_info and isinstance(exc_info[1], NebulaError):
-            status_code = status_for(exc_info[1])
+            status_code = self._status_for(exc_info[1])
         super().send_error(status_code, **kwargs)

@@ -1,12 +1,14 @@
-"""The engines one Jupyter server hosts, opened and closed with it."""
+"""The engines one Jupyter server hosts, opened and closed with it: the resources store and the
+workflow runtime, which journals into the store's DuckDB file."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from nebula_kernel.auth import Principal
+from nebula_kernel.auth import Principal, Role
 from nebula_kernel.resources import ResourceStore, StoreLimits
+from nebula_kernel.workflows import Runtime, WorkflowService
 from nebula_server._principals import ClaimsMap
 
 __all__ = ["Engines", "open_engines"]
@@ -15,17 +17,44 @@ __all__ = ["Engines", "open_engines"]
 @dataclass(frozen=True)
 class Engines:
     store: ResourceStore
+    runtime: Runtime
+    workflows: WorkflowService
     claims: ClaimsMap
     path: Path
 
-    def close(self) -> None:
-        self.store.close()
+    def start(self, reaper_interval_s: float) -> None:
+        """Begin background work; call on the server's event loop once it runs. The reaper's
+        first pass resumes what a previous server left running."""
+        self.runtime.start_reaper(reaper_interval_s)
+
+    async def aclose(self) -> None:
+        """Stop the runtime first (it writes through the store's file), then the store. Runs
+        still going are left running with their leases released: the next server resumes them
+        at once."""
+        try:
+            await self.runtime.aclose()
+        finally:
+            self.store.close()
+
+
+def execution_principal(star: str) -> Principal:
+    """Who a workflow's resource actions act as: an editor of the execution's own star and of
+    nothing else. Only an editor of that star could start it, and a workflow cannot reach
+    another star's resources whatever it grants itself."""
+    return Principal(f"workflow@{star}", {star: Role.EDITOR})
 
 
 def open_engines(
-    path: Path, claims: ClaimsMap, *, default_star: str, max_document_bytes: int, max_replay: int
+    path: Path,
+    claims: ClaimsMap,
+    *,
+    default_star: str,
+    max_document_bytes: int,
+    max_replay: int,
+    lease_ttl_s: float,
 ) -> Engines:
     from nebula_kernel.drivers.duckdb import DuckDbResourceRepo
+    from nebula_kernel.workflows import open_runtime
 
     store = ResourceStore(
         DuckDbResourceRepo(path),
@@ -34,4 +63,9 @@ def open_engines(
         default_star=default_star,
         limits=StoreLimits(max_document_bytes=max_document_bytes, max_replay=max_replay),
     )
-    return Engines(store, claims, path)
+    try:
+        runtime = open_runtime(store=store, lease_ttl_s=lease_ttl_s, acting_as=execution_principal)
+    except BaseException:
+        store.close()
+        raise
+    return Engines(store, runtime, WorkflowService(runtime, store), claims, path)

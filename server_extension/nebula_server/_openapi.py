@@ -28,7 +28,8 @@ _ERROR_STATUSES = {
     "400": "Invalid request",
     "403": "Forbidden for this principal or star",
     "404": "Not found",
-    "409": "Conflict (eTag precondition failed)",
+    "409": "Conflict (eTag precondition failed, or not in a state that allows it)",
+    "422": "A workflow with problems (details.problems lists each with its line)",
 }
 
 
@@ -55,8 +56,8 @@ def openapi_document() -> dict[str, Any]:
                     for h in op.headers
                 ],
                 "responses": {
-                    "200": {
-                        "description": "OK",
+                    str(op.status): {
+                        "description": "Created" if op.status == 201 else "OK",
                         "content": {
                             "application/json": {
                                 "schema": _ref(op.response.__name__, op.response, schemas)

@@ -16,6 +16,27 @@ from nebula_server._api_models import (
     TransactionIn,
 )
 from nebula_server._base import NebulaHandler
+from nebula_server._workflow_models import (
+    ActionsOut,
+    ExecutionDetailOut,
+    ExecutionListOut,
+    ExecutionOut,
+    ExpressionCheckIn,
+    ExpressionCheckOut,
+    JournalOut,
+    StartExecutionIn,
+    ValidateIn,
+    ValidationOut,
+    WorkflowFileIn,
+    WorkflowFileOut,
+)
+from nebula_server.handlers._executions import (
+    CancelHandler,
+    ExecutionHandler,
+    ExecutionsHandler,
+    JournalHandler,
+    ResumeHandler,
+)
 from nebula_server.handlers._lookback import LookbackHandler
 from nebula_server.handlers._resources import (
     DiffHandler,
@@ -25,6 +46,12 @@ from nebula_server.handlers._resources import (
     TransactionHandler,
 )
 from nebula_server.handlers._stars import StarsHandler, TypeHandler, TypesHandler
+from nebula_server.handlers._workflows import (
+    ActionsHandler,
+    ExpressionCheckHandler,
+    ValidateHandler,
+    WorkflowFileHandler,
+)
 
 __all__ = ["API_PREFIX", "ROUTES", "Operation", "Route", "tornado_pattern"]
 
@@ -38,6 +65,7 @@ class Operation:
     response: type[pydantic.BaseModel] | None = None
     query: tuple[str, ...] = ()
     headers: tuple[str, ...] = ()
+    status: int = 200  # of a success
 
 
 @dataclass(frozen=True)
@@ -125,6 +153,95 @@ ROUTES: tuple[Route, ...] = (
             "post": Operation(
                 "Run a Lookback query: find, time-series, time-in-state, transitions or cube",
                 body=JsonObject,
+            ),
+        },
+    ),
+    Route(
+        "/actions",
+        ActionsHandler,
+        {"get": Operation("Every action workflows can use, with its schemas", response=ActionsOut)},
+    ),
+    Route(
+        "/workflows/validate",
+        ValidateHandler,
+        {
+            "post": Operation(
+                "Check a workflow's text: every problem with its node, path and line",
+                body=ValidateIn,
+                response=ValidationOut,
+            ),
+        },
+    ),
+    Route(
+        "/expressions/check",
+        ExpressionCheckHandler,
+        {
+            "post": Operation(
+                "Check an expression or template without data",
+                body=ExpressionCheckIn,
+                response=ExpressionCheckOut,
+            ),
+        },
+    ),
+    Route(
+        "/workflows/file",
+        WorkflowFileHandler,
+        {
+            "put": Operation(
+                "Validate a workflow and save it as a file under the server's root (422 with "
+                "its problems if invalid)",
+                body=WorkflowFileIn,
+                response=WorkflowFileOut,
+            ),
+        },
+    ),
+    Route(
+        "/stars/{star}/executions",
+        ExecutionsHandler,
+        {
+            "get": Operation(
+                "List the star's executions, newest first",
+                response=ExecutionListOut,
+                query=("status", "workflow_id", "limit"),
+            ),
+            "post": Operation(
+                "Start a workflow (a file or its text) in the star (editor role)",
+                body=StartExecutionIn,
+                response=ExecutionOut,
+                status=201,
+            ),
+        },
+    ),
+    Route(
+        "/stars/{star}/executions/{id}",
+        ExecutionHandler,
+        {
+            "get": Operation(
+                "An execution's state, plan and per-node details", response=ExecutionDetailOut
+            ),
+        },
+    ),
+    Route(
+        "/stars/{star}/executions/{id}/journal",
+        JournalHandler,
+        {
+            "get": Operation(
+                "An execution's journal entries, in order", response=JournalOut, query=("after",)
+            ),
+        },
+    ),
+    Route(
+        "/stars/{star}/executions/{id}/cancel",
+        CancelHandler,
+        {"post": Operation("Cancel a running execution (editor role)", response=ExecutionOut)},
+    ),
+    Route(
+        "/stars/{star}/executions/{id}/resume",
+        ResumeHandler,
+        {
+            "post": Operation(
+                "Resume a running execution whose worker stopped (editor role)",
+                response=ExecutionOut,
             ),
         },
     ),

@@ -11,6 +11,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -55,44 +56,47 @@ def running_server(
         "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
         "JUPYTER_CONFIG_DIR": str(root / "config"),
     }
-    # This interpreter (where Nebula is installed) with fixed arguments: nothing untrusted.
-    proc = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            "--no-browser",
-            "--allow-root",
-            f"--ServerApp.port={port}",
-            "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={root}",
-            "--ServerApp.log_level=WARN",
-            *args,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    server = RunningServer(f"http://127.0.0.1:{port}/", port, token, proc.pid, root / "runtime")
-    try:
-        deadline = time.monotonic() + start_timeout_s
-        while True:
-            try:
-                ready = httpx.get(server.url + "nebula/api/v1/stars", headers=server.headers)
-                if ready.is_success:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                err = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
-                raise RuntimeError(f"jupyter server did not start: {err}")
-            time.sleep(0.2)
-        yield server
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(30)
-        if proc.stderr:
-            proc.stderr.close()
+    # The server's log goes to a file, not a pipe: a pipe nobody drains fills up after a few
+    # hundred warnings, and then the server blocks writing its next log line.
+    with tempfile.TemporaryFile() as log:
+        # This interpreter (where Nebula is installed) with fixed arguments: nothing untrusted.
+        proc = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "jupyter_server",
+                "--no-browser",
+                "--allow-root",
+                f"--ServerApp.port={port}",
+                "--ServerApp.ip=127.0.0.1",
+                f"--IdentityProvider.token={token}",
+                f"--ServerApp.root_dir={root}",
+                "--ServerApp.log_level=WARN",
+                *args,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            env=env,
+        )
+        server = RunningServer(f"http://127.0.0.1:{port}/", port, token, proc.pid, root / "runtime")
+        try:
+            deadline = time.monotonic() + start_timeout_s
+            while True:
+                try:
+                    ready = httpx.get(server.url + "nebula/api/v1/stars", headers=server.headers)
+                    if ready.is_success:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()
+                    proc.wait()
+                    log.seek(0)
+                    err = log.read().decode(errors="replace")[-2000:]
+                    raise RuntimeError(f"jupyter server did not start: {err}")
+                time.sleep(0.2)
+            yield server
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(30)

@@ -7,6 +7,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from tornado.websocket import WebSocketClientConnection
+
+from tests.nebula_server._live import Connect
 
 Fetch = Callable[..., Awaitable[Any]]
 
@@ -67,3 +70,19 @@ def browser_cookie(
         return "; ".join(cookies)
 
     return login
+
+
+@pytest.fixture
+def connect(jp_ws_fetch: Callable[..., Awaitable[WebSocketClientConnection]]) -> Connect:
+    """Open a gateway socket as a client with the given id."""
+
+    async def open_socket(client_id: str = "test-client") -> WebSocketClientConnection:
+        return await jp_ws_fetch(
+            "nebula",
+            "api",
+            "v1",
+            "live",
+            subprotocols=["nebula.v1", f"nebula.client.{client_id}"],
+        )
+
+    return open_socket

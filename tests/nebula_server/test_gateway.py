@@ -11,56 +11,9 @@ from tornado.httpclient import HTTPClientError
 from tornado.websocket import WebSocketClientConnection
 
 from nebula_kernel.protocol import decode
+from tests.nebula_server._live import Connect, Peer
 
-Connect = Callable[..., Awaitable[WebSocketClientConnection]]
 STAR = "local.lab.default"
-
-
-@pytest.fixture
-def connect(jp_ws_fetch: Callable[..., Awaitable[WebSocketClientConnection]]) -> Connect:
-    async def open_socket(client_id: str = "test-client") -> WebSocketClientConnection:
-        return await jp_ws_fetch(
-            "nebula",
-            "api",
-            "v1",
-            "live",
-            subprotocols=["nebula.v1", f"nebula.client.{client_id}"],
-        )
-
-    return open_socket
-
-
-class Peer:
-    """A test client that sends envelopes and reads typed replies."""
-
-    def __init__(self, ws: WebSocketClientConnection) -> None:
-        self.ws = ws
-        self._n = 0
-
-    async def send(self, message: dict[str, Any]) -> None:
-        await self.ws.write_message(json.dumps(message))
-
-    async def receive(self) -> dict[str, Any]:
-        raw = await self.ws.read_message()
-        assert isinstance(raw, str), "the socket closed"
-        message: dict[str, Any] = json.loads(raw)
-        return message
-
-    async def call(self, method: str, **args: Any) -> dict[str, Any]:
-        self._n += 1
-        request_id = f"r{self._n}"
-        await self.send(
-            {
-                "type": "call",
-                "id": request_id,
-                "target": "resources",
-                "method": method,
-                "args": args,
-            }
-        )
-        reply = await self.receive()
-        assert reply["id"] == request_id, reply
-        return reply
 
 
 async def _define(peer: Peer, jp_fetch: Any) -> None:
@@ -145,6 +98,10 @@ async def test_subscription_pushes_changes_and_resume_gets_exactly_the_missed(
             "invalid_query",
         ),
         (json.dumps({"type": "subscribe", "id": "x", "topic": {}, "since": 99}), "invalid_request"),
+        (
+            '{"type": "ping", "id": "deep", "x": ' + "[" * 100_000 + "]" * 100_000 + "}",
+            "invalid_request",
+        ),
         (json.dumps({"type": "teleport", "id": "x"}), "invalid_request"),
     ],
 )

@@ -140,6 +140,14 @@ async def test_bad_input_gets_typed_errors(
     assert "Traceback" not in text and "SELECT" not in text and "duckdb" not in text.lower()
 
 
+async def test_a_body_nested_too_deeply_is_refused_not_crashed_on(api: Api) -> None:
+    await define_task(api)
+    deep = "[" * 100_000 + "]" * 100_000
+    status, _, payload = await api("PUT", "stars/local.lab.default/resources/Task/t1", deep)
+    assert (status, payload["error"]["code"]) == (400, "invalid_request")
+    assert "nested too deeply" in payload["error"]["message"]
+
+
 async def test_openapi_document_lists_every_route(api: Api) -> None:
     from nebula_server._routes import API_PREFIX, ROUTES
 
@@ -151,6 +159,24 @@ async def test_openapi_document_lists_every_route(api: Api) -> None:
         put["responses"]["409"]["content"]["application/json"]["schema"]["$ref"]
         == "#/components/schemas/Error"
     )
+    # The workflow routes: bodies and responses come from their pydantic models.
+    start = doc["paths"][f"{API_PREFIX}/stars/{{star}}/executions"]["post"]
+    assert start["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/StartExecutionIn"
+    )
+    assert "201" in start["responses"] and "422" in start["responses"]
+    detail = doc["paths"][f"{API_PREFIX}/stars/{{star}}/executions/{{id}}"]["get"]
+    assert [p["name"] for p in detail["parameters"]] == ["star", "id"]
+    schemas = doc["components"]["schemas"]
+    assert {"ExecutionDetailOut", "NodeDetailOut", "ValidationOut", "ActionsOut"} <= set(schemas)
+    assert set(schemas["ExecutionSummaryOut"]["required"]) == {
+        "id",
+        "workflow_id",
+        "star",
+        "status",
+        "created_at",
+        "updated_at",
+    }
 
 
 async def test_lookback_over_rest(api: Api) -> None:

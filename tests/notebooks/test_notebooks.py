@@ -15,13 +15,18 @@ from nbclient import NotebookClient
 
 from tests._server import RunningServer
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+# Files the notebooks open by a relative path, copied beside them.
+BESIDE = sorted(NOTEBOOKS_DIR.glob("*.workflow.*"))
 CONNECTING = [p for p in NOTEBOOKS if "nk.connect()" in p.read_text()]
 
 
 def _execute(path: Path, workdir: Path) -> None:
     copy = workdir / path.name
     shutil.copy(path, copy)
+    for other in BESIDE:
+        shutil.copy(other, workdir / other.name)
     notebook = nbformat.read(copy, as_version=4)  # type: ignore[no-untyped-call]
     NotebookClient(
         notebook, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
@@ -31,7 +36,11 @@ def _execute(path: Path, workdir: Path) -> None:
 
 
 def test_there_are_example_notebooks() -> None:
-    assert {p.name for p in NOTEBOOKS} >= {"resources_tour.ipynb", "lookback_analytics.ipynb"}
+    assert {p.name for p in NOTEBOOKS} >= {
+        "resources_tour.ipynb",
+        "lookback_analytics.ipynb",
+        "workflows_tour.ipynb",
+    }
     assert CONNECTING
 
 

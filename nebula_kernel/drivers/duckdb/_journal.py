@@ -38,9 +38,12 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _SELECT_EXECUTION = (
     "SELECT id, workflow_id, status, epoch_us(created_at), epoch_us(updated_at), lease_holder, "
-    "epoch_us(lease_until) FROM wf_executions "
+    "epoch_us(lease_until), star FROM wf_executions "
 )
-_INSERT_EXECUTION = "INSERT INTO wf_executions VALUES (?, ?, ?, ?, ?, ?, ?)"
+_INSERT_EXECUTION = (
+    "INSERT INTO wf_executions (id, workflow_id, status, created_at, updated_at, lease_holder, "
+    "lease_until, star) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 _INSERT_ENTRY = "INSERT INTO wf_journal VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _TRANSITION = (
     "UPDATE wf_executions SET status = ?, updated_at = ? WHERE id = ? AND status = ? RETURNING id"
@@ -53,9 +56,13 @@ _RELEASE = (
     "UPDATE wf_executions SET lease_holder = NULL, lease_until = NULL "
     "WHERE id = ? AND lease_holder = ? RETURNING id"
 )
-_READ_JOURNAL = (
-    "SELECT seq, execution_id, kind, node_id, attempt, format_version, epoch_us(written_at), body "
-    "FROM wf_journal WHERE execution_id = ? AND seq > ? ORDER BY seq"
+_ENTRY_COLUMNS = (
+    "SELECT j.seq, j.execution_id, j.kind, j.node_id, j.attempt, j.format_version, "
+    "epoch_us(j.written_at), j.body FROM wf_journal j "
+)
+_READ_JOURNAL = _ENTRY_COLUMNS + "WHERE j.execution_id = ? AND j.seq > ? ORDER BY j.seq"
+_READ_STAR_JOURNAL = (
+    _ENTRY_COLUMNS + "JOIN wf_executions e ON e.id = j.execution_id WHERE e.star = ? AND j.seq > ? "
 )
 
 
@@ -108,7 +115,13 @@ def _ts(micros: int | None) -> datetime | None:
 def _execution(row: tuple[Any, ...]) -> ExecutionRow:
     created, updated = _ts(row[3]), _ts(row[4])
     assert created is not None and updated is not None
-    return ExecutionRow(row[0], row[1], row[2], created, updated, row[5], _ts(row[6]))
+    return ExecutionRow(row[0], row[1], row[2], created, updated, row[5], _ts(row[6]), row[7])
+
+
+def _journal_row(r: tuple[Any, ...]) -> JournalRow:
+    return JournalRow(
+        r[0], r[1], r[2], r[3], r[4], r[5], _EPOCH + timedelta(microseconds=r[6]), r[7]
+    )
 
 
 def _entry_values(e: JournalRow) -> tuple[Any, ...]:
@@ -230,6 +243,7 @@ class DuckDbExecutionRepo:
                     r.updated_at,
                     r.lease_holder,
                     r.lease_until,
+                    r.star,
                 ],
             )
             entries.append(op.entry)
@@ -256,26 +270,43 @@ class DuckDbExecutionRepo:
         row = self._reader().execute(_SELECT_EXECUTION + "WHERE id = ?", [execution_id]).fetchone()
         return None if row is None else _execution(row)
 
-    def list_executions(self, status: str | None, limit: int) -> list[ExecutionRow]:
-        if status is None:
-            rows = self._reader().execute(
-                _SELECT_EXECUTION + "ORDER BY created_at DESC, id LIMIT ?", [limit]
-            )
-        else:
-            rows = self._reader().execute(
-                _SELECT_EXECUTION + "WHERE status = ? ORDER BY created_at DESC, id LIMIT ?",
-                [status, limit],
-            )
+    def list_executions(
+        self,
+        status: str | None,
+        limit: int,
+        *,
+        star: str | None = None,
+        workflow_id: str | None = None,
+    ) -> list[ExecutionRow]:
+        filters = [("status = ?", status), ("star = ?", star), ("workflow_id = ?", workflow_id)]
+        used = [(clause, value) for clause, value in filters if value is not None]
+        where = ("WHERE " + " AND ".join(c for c, _ in used) + " ") if used else ""
+        rows = self._reader().execute(
+            _SELECT_EXECUTION + where + "ORDER BY created_at DESC, id LIMIT ?",
+            [*(v for _, v in used), limit],
+        )
         return [_execution(r) for r in rows.fetchall()]
 
     def read_journal(self, execution_id: str, after_seq: int = 0) -> list[JournalRow]:
         rows = self._reader().execute(_READ_JOURNAL, [execution_id, after_seq]).fetchall()
-        return [
-            JournalRow(
-                r[0], r[1], r[2], r[3], r[4], r[5], _EPOCH + timedelta(microseconds=r[6]), r[7]
+        return [_journal_row(r) for r in rows]
+
+    def read_star_journal(
+        self, star: str, after_seq: int, limit: int, execution_id: str | None = None
+    ) -> list[JournalRow]:
+        if execution_id is None:
+            sql, params = _READ_STAR_JOURNAL, [star, after_seq]
+        else:
+            sql, params = (
+                _READ_STAR_JOURNAL + "AND j.execution_id = ? ",
+                [star, after_seq, execution_id],
             )
-            for r in rows
-        ]
+        rows = self._reader().execute(sql + "ORDER BY j.seq LIMIT ?", [*params, limit]).fetchall()
+        return [_journal_row(r) for r in rows]
+
+    def last_seq(self) -> int:
+        found = self._reader().execute("SELECT coalesce(max(seq), 0) FROM wf_journal").fetchone()
+        return int(found[0]) if found else 0
 
     def find_expired_leases(self, status: str, now: datetime, limit: int) -> list[str]:
         rows = self._reader().execute(

@@ -2,10 +2,15 @@
 
 ``wf_journal`` is append-only: nothing ever updates or deletes a row. ``wf_executions`` holds
 each execution's current status and lease, changed only by compare-and-set updates written in
-the same transaction as the journal entry that explains them.
+the same transaction as the journal entry that explains them, and the star it belongs to.
+
+Files written before executions had a star gain the column when opened; their executions belong
+to the default star (the only one there was).
 """
 
 from __future__ import annotations
+
+from nebula_kernel.resources import DEFAULT_STAR
 
 __all__ = ["JOURNAL_SCHEMA_STATEMENTS"]
 
@@ -17,7 +22,10 @@ JOURNAL_SCHEMA_STATEMENTS: tuple[str, ...] = (
         created_at TIMESTAMPTZ NOT NULL,
         updated_at TIMESTAMPTZ NOT NULL,
         lease_holder VARCHAR,
-        lease_until TIMESTAMPTZ)""",
+        lease_until TIMESTAMPTZ,
+        star VARCHAR NOT NULL)""",
+    # Last, so new files and upgraded ones have the same columns in the same order.
+    f"ALTER TABLE wf_executions ADD COLUMN IF NOT EXISTS star VARCHAR DEFAULT '{DEFAULT_STAR}'",
     # Bodies are VARCHAR, not JSON: the JSON type would re-validate every body on insert, and
     # the bodies were produced by a JSON encoder a moment before.
     """CREATE TABLE IF NOT EXISTS wf_journal (

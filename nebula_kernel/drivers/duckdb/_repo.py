@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["DuckDbResourceRepo", "open_duckdb"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MICROSECOND = timedelta(microseconds=1)
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
 
 Key = tuple[str, str, str]
@@ -75,18 +76,23 @@ _SELECT_HEAD = (
     "epoch_us(valid_to), value::VARCHAR, previous_values::VARCHAR, etag, changed_by, "
     "schema_version FROM heads "
 )
+# A resource's snapshots are found by its eid given as a constant: DuckDB then skips every
+# stored segment whose eid range excludes it. Taken from a subquery on heads instead, the eid is
+# known only while the scan runs, which then reads the whole table (100,000 of 1,000,000
+# snapshots: ~1.7 ms against ~0.7 ms).
 _AS_OF_SQL = (
     "SELECT sid, eid, star, type, id, snapshot_number, epoch_us(valid_from), "
     "epoch_us(valid_to), value::VARCHAR, previous_values::VARCHAR, etag, changed_by, "
-    "schema_version FROM snapshots WHERE eid = (SELECT eid FROM heads WHERE rkey = ?) "
-    "AND valid_from <= ? AND valid_to > ?"
+    "schema_version FROM snapshots WHERE eid = ? AND valid_from <= ? AND valid_to > ?"
 )
 _HISTORY_SQL = (
     "SELECT sid, eid, star, type, id, snapshot_number, epoch_us(valid_from), "
     "epoch_us(valid_to), value::VARCHAR, previous_values::VARCHAR, etag, changed_by, "
-    "schema_version FROM snapshots WHERE eid = (SELECT eid FROM heads WHERE rkey = ?) "
-    "ORDER BY snapshot_number"
+    "schema_version FROM snapshots WHERE eid = ? ORDER BY snapshot_number"
 )
+# How many resources' eids a repository remembers (an eid never changes: a resource keeps it
+# through deletes, and head rows are never removed).
+_EID_CACHE_SIZE = 100_000
 
 
 def _snapshot(row: tuple[Any, ...]) -> SnapshotRow:
@@ -197,6 +203,12 @@ _HEAD_UPDATE_INDEXES = [
     i for i, (name, _) in enumerate(_COLUMNS["heads"]) if name not in {"eid", "star", "type", "id"}
 ]
 _HEAD_UPDATE_COLUMNS = [_COLUMNS["heads"][i][0] for i in _HEAD_UPDATE_INDEXES]
+_UPDATE_HEADS_FROM_BATCH = (
+    "UPDATE heads SET deleted = h.deleted, sid = h.sid, snapshot_number = h.snapshot_number, "
+    "valid_from = h.valid_from, valid_to = h.valid_to, value = h.value, "
+    "previous_values = h.previous_values, etag = h.etag, changed_by = h.changed_by, "
+    "schema_version = h.schema_version FROM nebula_batch_heads h WHERE heads.rkey = h.rkey"
+)
 
 
 @functools.cache
@@ -218,29 +230,49 @@ def _table(table: str, columns: Sequence[list[Any]]) -> Any:
 
     schema = _arrow_schema(table)
     return pa.table(
-        [pa.array(c, f.type) for c, f in zip(columns, schema, strict=True)], schema=schema
+        [
+            pa.array(_micros(c) if pa.types.is_timestamp(f.type) else c, f.type)
+            for c, f in zip(columns, schema, strict=True)
+        ],
+        schema=schema,
     )
+
+
+def _micros(moments: list[datetime]) -> list[int]:
+    """Datetimes as epoch microseconds, each distinct one converted once.
+
+    Arrow converts a list of datetimes at ~160 ns each; a batch holds few distinct instants (one
+    per transaction, and the open end), so looking them up is ~4x faster (10,000: 2 ms, 0.45 ms).
+    """
+    known = {moment: (moment - _EPOCH) // _ONE_MICROSECOND for moment in set(moments)}
+    return [known[moment] for moment in moments]
 
 
 def _snapshot_columns(rows: Sequence[SnapshotRow]) -> list[list[Any]]:
     return [list(map(attrgetter(name), rows)) for name, _ in _SNAPSHOT_COLUMNS]
 
 
+def _head_table(heads: Sequence[HeadRow]) -> Any:
+    return _table(
+        "heads",
+        [
+            [_rkey(*h.key) for h in heads],
+            [h.deleted for h in heads],
+            *_snapshot_columns([h.snapshot for h in heads]),
+        ],
+    )
+
+
 def _bulk_tables(batch: WriteBatch) -> dict[str, Any]:
-    """The batch as Arrow tables, built column by column (no tuple per row)."""
-    heads = batch.heads
+    """The batch as Arrow tables, built column by column (no tuple per row); the heads of
+    resources new to the store apart from those that replace a head row."""
+    new = _new_eids(batch)
     changes = batch.changes
     return {
         "closes": _table("closes", [[c[0] for c in batch.closes], [c[1] for c in batch.closes]]),
         "snapshots": _table("snapshots", _snapshot_columns(batch.snapshots)),
-        "heads": _table(
-            "heads",
-            [
-                [_rkey(*h.key) for h in heads],
-                [h.deleted for h in heads],
-                *_snapshot_columns([h.snapshot for h in heads]),
-            ],
-        ),
+        "new_heads": _head_table([h for h in batch.heads if h.snapshot.eid in new]),
+        "heads": _head_table([h for h in batch.heads if h.snapshot.eid not in new]),
         "changes": _table(
             "changes",
             [
@@ -303,9 +335,11 @@ class _BatchWriter:
                 "WHERE snapshots.sid = c.sid"
             )
             cur.execute("INSERT INTO snapshots SELECT * FROM nebula_batch_snapshots")
-            # In bulk, replacing rows is 20x faster than updating them in place (10,000 heads:
-            # ~11 ms against ~200 ms); for a few rows it is the other way round.
-            cur.execute("INSERT OR REPLACE INTO heads SELECT * FROM nebula_batch_heads")
+            # Updating the changed columns in place, joined on the key, is 2-3x faster here
+            # than INSERT OR REPLACE, which deletes and re-inserts each row and its index entry
+            # (10,000 heads, DuckDB 2.0, medians of 10: ~20 ms against ~45 ms).
+            cur.execute(_UPDATE_HEADS_FROM_BATCH)
+            cur.execute("INSERT INTO heads SELECT * FROM nebula_batch_new_heads")
             cur.execute("INSERT INTO changes SELECT * FROM nebula_batch_changes")
         finally:
             for name in tables:
@@ -363,6 +397,7 @@ class DuckDbResourceRepo:
         self._con = open_duckdb(path)
         self._local = threading.local()
         self._closed = False
+        self._eids: dict[str, int] = {}
         self._writer = self._con.cursor()
         self._batches = _BatchWriter(self._writer)
         # The writer cursor is the committer's; the rare writes from other threads (a new star, a
@@ -488,27 +523,33 @@ class DuckDbResourceRepo:
         params.append(limit)
         return [_head(r) for r in self._reader().execute(sql, params).fetchall()]
 
+    def _eid(self, cur: duckdb.DuckDBPyConnection, key: Key) -> int | None:
+        """The resource's eid, or ``None`` if it was never written."""
+        rkey = _rkey(*key)
+        eid = self._eids.get(rkey)
+        if eid is None:
+            row = cur.execute("SELECT eid FROM heads WHERE rkey = ?", [rkey]).fetchone()
+            if row is None:
+                return None
+            if len(self._eids) >= _EID_CACHE_SIZE:
+                self._eids.clear()
+            eid = self._eids[rkey] = int(row[0])
+        return eid
+
     def read_as_of(self, star: str, type_name: str, id_: str, at: datetime) -> SnapshotRow | None:
-        row = (
-            self._reader()
-            .execute(
-                _AS_OF_SQL,
-                [_rkey(star, type_name, id_), at, at],
-            )
-            .fetchone()
-        )
+        cur = self._reader()
+        eid = self._eid(cur, (star, type_name, id_))
+        if eid is None:
+            return None
+        row = cur.execute(_AS_OF_SQL, [eid, at, at]).fetchone()
         return None if row is None else _snapshot(row)
 
     def read_history(self, star: str, type_name: str, id_: str) -> list[SnapshotRow]:
-        rows = (
-            self._reader()
-            .execute(
-                _HISTORY_SQL,
-                [_rkey(star, type_name, id_)],
-            )
-            .fetchall()
-        )
-        return [_snapshot(r) for r in rows]
+        cur = self._reader()
+        eid = self._eid(cur, (star, type_name, id_))
+        if eid is None:
+            return []
+        return [_snapshot(r) for r in cur.execute(_HISTORY_SQL, [eid]).fetchall()]
 
     def read_changes(
         self, star: str, after_seq: int, limit: int

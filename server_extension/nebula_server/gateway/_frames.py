@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import json
+import struct
 import threading
 from collections import OrderedDict
 
 from nebula_kernel.protocol import encode
 from nebula_kernel.resources import Change
 
-__all__ = ["EventFrames"]
+__all__ = ["EventFrames", "text_frame"]
+
+
+def text_frame(message: str) -> bytes:
+    """``message`` as an unmasked, final WebSocket text frame (RFC 6455 §5.2), as a server
+    sends it."""
+    payload = message.encode()
+    size = len(payload)
+    if size < 126:
+        return struct.pack("!BB", 0x81, size) + payload
+    if size < 1 << 16:
+        return struct.pack("!BBH", 0x81, 126, size) + payload
+    return struct.pack("!BBQ", 0x81, 127, size) + payload
 
 
 class EventFrames:

@@ -3,16 +3,17 @@
 The client id travels in the subprotocol list (``nebula.v1``, ``nebula.client.<id>``), never in
 the URL. Origin checks and authentication are Jupyter's; each message is then authorized by the
 store against the caller's principal and the star it names. Subscriptions are served by the
-server's :class:`GatewayHub`. A client that stops reading is bounded: once its unsent frames
-pass ``max_buffer_bytes`` the socket is closed with a reason, and the client resumes with the
-last sequence it saw, so memory never grows without bound.
+server's :class:`GatewayHub` (resources) and :class:`ExecutionHub` (workflow journals). A client
+that stops reading is bounded: once its unsent frames pass ``max_buffer_bytes`` the socket is
+closed with a reason, and the client resumes with the last sequence it saw, so memory never
+grows without bound.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import struct
+from collections.abc import Sequence
 from typing import Any
 
 import anyio.to_thread
@@ -31,6 +32,9 @@ from nebula_kernel.errors import InvalidRequest, NebulaError
 from nebula_kernel.protocol import (
     PROTOCOL,
     Call,
+    ExecutionTopic,
+    InvokeError,
+    InvokeResult,
     Ping,
     Subscribe,
     Unsubscribe,
@@ -38,8 +42,12 @@ from nebula_kernel.protocol import (
     decode,
     encode,
 )
+from nebula_kernel.workflows._actors import ActorTable
 from nebula_server._engine import Engines
+from nebula_server.gateway._actors import ActorHub
 from nebula_server.gateway._calls import call_method
+from nebula_server.gateway._executions import ExecutionHub
+from nebula_server.gateway._frames import text_frame
 from nebula_server.gateway._hub import GatewayHub
 
 __all__ = ["GatewayHandler"]
@@ -50,16 +58,6 @@ MAX_MESSAGE_BYTES = 4 << 20
 
 def _json(payload: Any) -> str:
     return json.dumps(payload, separators=(",", ":"))
-
-
-def _text_frame(payload: bytes) -> bytes:
-    """An unmasked, final WebSocket text frame (RFC 6455 §5.2), as a server sends it."""
-    size = len(payload)
-    if size < 126:
-        return struct.pack("!BB", 0x81, size) + payload
-    if size < 1 << 16:
-        return struct.pack("!BBH", 0x81, 126, size) + payload
-    return struct.pack("!BBQ", 0x81, 127, size) + payload
 
 
 class GatewayHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
@@ -81,6 +79,38 @@ class GatewayHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
                 self.engines.store, IOLoop.current()
             )
         return hub
+
+    @property
+    def execution_hub(self) -> ExecutionHub:
+        hub: ExecutionHub | None = self.settings.get("nebula_execution_hub")
+        if hub is None:
+            engines = self.engines
+            hub = self.settings["nebula_execution_hub"] = ExecutionHub(
+                engines.workflows, IOLoop.current(), engines.store.limits.max_replay
+            )
+        return hub
+
+    @property
+    def actor_hub(self) -> ActorHub:
+        hub: ActorHub | None = self.settings.get("nebula_actor_hub")
+        if hub is None:
+            engines = self.engines
+            hub = self.settings["nebula_actor_hub"] = ActorHub(
+                ActorTable(engines.runtime.registry), engines.store
+            )
+        return hub
+
+    def _unsubscribe(self, sub_id: str | None = None) -> bool:
+        """End one subscription of this socket (or all), whichever hub serves it."""
+        ended = False
+        for key in ("nebula_gateway_hub", "nebula_execution_hub"):
+            hub: GatewayHub | ExecutionHub | None = self.settings.get(key)
+            if hub is not None:
+                ended = hub.unsubscribe(self, sub_id) or ended
+        return ended
+
+    def _subscription_ids(self) -> set[str]:
+        return set(self.hub.subscriptions(self)) | set(self.execution_hub.subscriptions(self))
 
     @property
     def principal(self) -> Principal:
@@ -128,19 +158,21 @@ class GatewayHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         if stream is not None:
             stream.max_write_buffer_size = self.max_buffer_bytes
 
-    def send_frames(self, frames: list[str]) -> None:
-        """Write text messages. Fan-out calls this for every socket, so it skips tornado's
-        per-message task and writes all the frames to the stream at once."""
+    def send_frames(self, frames: Sequence[str | bytes]) -> None:
+        """Write text messages (or frames already built). Fan-out calls this for every socket,
+        so it skips tornado's per-message task and writes all the frames to the stream at once."""
         connection = self.ws_connection
         if connection is None or connection.is_closing() or connection.stream is None:
             return
         try:
-            connection.stream.write(b"".join(_text_frame(f.encode()) for f in frames))
+            connection.stream.write(
+                b"".join(f if isinstance(f, bytes) else text_frame(f) for f in frames)
+            )
         except StreamBufferFullError:
-            self.hub.unsubscribe(self)
+            self._unsubscribe()
             self.close(1008, "too slow: reconnect and resume from the last sequence you saw")
         except StreamClosedError:
-            self.hub.unsubscribe(self)
+            self._unsubscribe()
 
     async def on_message(self, message: str | bytes) -> None:
         request_id: str | None = None
@@ -150,31 +182,43 @@ class GatewayHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
                 request_id = raw["id"]
             parsed = client_message(raw)
             request_id = parsed.id
-            if isinstance(parsed, Call):
+            if isinstance(parsed, Call) and parsed.target == "actors":
+                value = self.actor_hub.call(self, self.principal, parsed.method, parsed.args)
+                self._reply(_json({"type": "result", "id": parsed.id, "value": encode(value)}))
+            elif isinstance(parsed, (InvokeResult, InvokeError)):
+                self.actor_hub.settle(self, parsed)
+            elif isinstance(parsed, Call):
                 store, who = self.engines.store, self.principal
                 value = await anyio.to_thread.run_sync(
                     lambda: call_method(store, who, parsed.method, decode(parsed.args))
                 )
                 self._reply(_json({"type": "result", "id": parsed.id, "value": encode(value)}))
             elif isinstance(parsed, Subscribe):
-                if parsed.id in self.hub.subscriptions(self):
+                if parsed.id in self._subscription_ids():
                     raise InvalidRequest(
                         f"Subscription id {parsed.id!r} is in use; unsubscribe first."
                     )
-                latest, catch_up = self.hub.subscribe(
-                    self, parsed.id, parsed.topic, self.principal, parsed.since
-                )
+                topic, who, since = parsed.topic, self.principal, parsed.since
+                if isinstance(topic, ExecutionTopic):
+                    subscribed = self.execution_hub.subscribe(self, parsed.id, topic, who, since)
+                else:
+                    subscribed = self.hub.subscribe(self, parsed.id, topic, who, since)
+                latest, catch_up = subscribed
                 # Answer first: the subscription's events (held back while it catches up) follow.
                 self._reply(_json({"type": "result", "id": parsed.id, "value": {"seq": latest}}))
                 if catch_up is not None:
                     await catch_up()
             elif isinstance(parsed, Unsubscribe):
-                ended = self.hub.unsubscribe(self, parsed.id)
+                ended = self._unsubscribe(parsed.id)
                 self._reply(_json({"type": "result", "id": parsed.id, "value": ended}))
             elif isinstance(parsed, Ping):
                 self._reply(_json({"type": "pong", "id": parsed.id}))
         except ValueError as exc:  # bad JSON or an envelope that does not fit (pydantic)
             self._reply_error(request_id, _protocol_error(exc))
+        except RecursionError:
+            self._reply_error(
+                request_id, InvalidRequest("The message is nested too deeply to read; flatten it.")
+            )
         except NebulaError as exc:
             self._reply_error(request_id, exc)
         except Exception:
@@ -201,9 +245,10 @@ class GatewayHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         self._reply(_json({"type": "error", "id": request_id, "error": error.to_dict()}))
 
     def on_close(self) -> None:
-        hub: GatewayHub | None = self.settings.get("nebula_gateway_hub")
-        if hub is not None:
-            hub.unsubscribe(self)
+        self._unsubscribe()
+        actors: ActorHub | None = self.settings.get("nebula_actor_hub")
+        if actors is not None:
+            actors.drop(self)
 
 
 def _protocol_error(exc: ValueError) -> NebulaError:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -26,7 +26,7 @@ from nebula_kernel.errors import InvalidRequest
 from nebula_kernel.protocol import ResourceTopic
 from nebula_kernel.resources import Change, ResourceStore, Resync, Subscription, where_predicate
 from nebula_kernel.resources._ids import check_resource_id, check_type_name
-from nebula_server.gateway._frames import EventFrames
+from nebula_server.gateway._frames import EventFrames, text_frame
 
 __all__ = ["GatewayHub", "Recipient"]
 
@@ -34,7 +34,8 @@ __all__ = ["GatewayHub", "Recipient"]
 class Recipient(Protocol):
     """A socket the hub writes frames to (several at once: one write for a whole drain)."""
 
-    def send_frames(self, frames: list[str]) -> None: ...
+    def send_frames(self, frames: Sequence[str | bytes]) -> None:
+        """Text messages, or complete WebSocket frames already built (bytes)."""
 
 
 @dataclass(eq=False)
@@ -84,16 +85,28 @@ class _StarFeed:
         with self._lock:
             items, self._inbox = self._inbox, deque()
             self._scheduled = False
-        outgoing: dict[int, tuple[Recipient, list[str]]] = {}
+        outgoing: dict[int, tuple[Recipient, list[str | bytes]]] = {}
         for change, data in items:
             self.seen = max(self.seen, change.seq)
+            # Subscribers that see this change unredacted under the same subscription id get
+            # byte-identical frames: build each once, however many sockets it goes to.
+            framed: dict[str, bytes] = {}
             for sub in self.subs:
                 if sub.held is not None:
                     sub.held.append((change, data))
                     continue
-                frame = self.hub.frame_for(sub, change, data)
-                if frame is not None:
-                    outgoing.setdefault(id(sub.recipient), (sub.recipient, []))[1].append(frame)
+                shown = self.hub.shown(sub, change)
+                if shown is None:
+                    continue
+                if shown is change:
+                    frame: str | bytes | None = framed.get(sub.id)
+                    if frame is None:
+                        frame = framed[sub.id] = text_frame(
+                            self.hub.frames.event(sub.id, change.seq, data)
+                        )
+                else:  # redacted for this principal: a payload of its own
+                    frame = self.hub.frames.event(sub.id, change.seq, self.hub.frames.data(shown))
+                outgoing.setdefault(id(sub.recipient), (sub.recipient, []))[1].append(frame)
         for recipient, frames in outgoing.values():
             recipient.send_frames(frames)
 
@@ -167,12 +180,17 @@ class GatewayHub:
         for change, data in held:
             self.deliver(sub, change, data)
 
-    def frame_for(self, sub: _Sub, change: Change, data: str) -> str | None:
-        """The event frame ``sub`` gets for ``change``, or ``None`` if it gets none."""
+    def shown(self, sub: _Sub, change: Change) -> Change | None:
+        """What ``sub`` is shown of ``change`` (the change itself, a redacted copy, or
+        ``None``), moving ``sub`` past it."""
         if change.seq <= sub.last_seq or not sub.matches(change):
             return None
         sub.last_seq = change.seq
-        shown = self.store.visible(change, sub.principal)
+        return self.store.visible(change, sub.principal)
+
+    def frame_for(self, sub: _Sub, change: Change, data: str) -> str | None:
+        """The event frame ``sub`` gets for ``change``, or ``None`` if it gets none."""
+        shown = self.shown(sub, change)
         if shown is None:
             return None
         if shown is not change:  # redacted for this principal: its own payload

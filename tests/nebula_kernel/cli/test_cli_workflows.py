@@ -48,7 +48,9 @@ def test_run_then_list_and_show(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert result["status"] == "completed" and result["skipped"] == ["short"]
     assert result["results"]["greet"] == {"message": "Hello Ada Lovelace!"}
     code, out, _ = run(capsys, "--db", db, "--json", "executions", "list")
-    assert [e["id"] for e in json.loads(out)] == [result["execution"]]
+    assert [(e["id"], e["star"]) for e in json.loads(out)] == [
+        (result["execution"], "local.lab.default")
+    ]
     code, out, _ = run(capsys, "--db", db, "--json", "executions", "show", result["execution"])
     shown = json.loads(out)
     assert shown["nodes"]["long"]["status"] == "completed"

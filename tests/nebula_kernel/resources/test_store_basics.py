@@ -36,6 +36,17 @@ def test_update_closes_the_previous_snapshot(store: nk.ResourceStore, clock: Man
     assert history[1].valid_to == nk.CURRENT_VALID_TO
 
 
+def test_previous_values_name_added_removed_and_retyped_fields(store: nk.ResourceStore) -> None:
+    store.define_type("Doc", json_schema={"type": "object"})
+    store.put("Doc", "d", {"same": 1, "was_null": None, "removed": [1], "retyped": 1})
+    second = store.put("Doc", "d", {"same": 1, "was_null": 2, "added": "x", "retyped": 1.0})
+    # Added and formerly-null fields map to an explicit null; a removed field keeps its value;
+    # 1 -> 1.0 is a change of type, so it counts.
+    expected = {"was_null": None, "added": None, "removed": [1], "retyped": 1}
+    assert second.previous_values == expected
+    assert store.history("Doc", "d")[1].previous_values == expected
+
+
 def test_as_of_reads_the_snapshot_valid_then(store: nk.ResourceStore, clock: ManualClock) -> None:
     store.put("Task", "t-1", {"title": "v1"})
     t1 = clock.now()

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from nebula_kernel.drivers.blobs_fs import FsBlobStore
@@ -25,9 +26,16 @@ def repo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DuckDbExecu
     opened.close()
 
 
-def _row(execution_id: str, holder: str | None = "w1") -> ExecutionRow:
-    until = T0 + timedelta(seconds=30) if holder else None
-    return ExecutionRow(execution_id, "wf", "running", T0, T0, holder, until)
+def _row(
+    execution_id: str,
+    holder: str | None = "w1",
+    *,
+    star: str = "acme.sales.dash",
+    workflow_id: str = "wf",
+    at: datetime = T0,
+) -> ExecutionRow:
+    until = at + timedelta(seconds=30) if holder else None
+    return ExecutionRow(execution_id, workflow_id, "running", at, at, holder, until, star)
 
 
 def test_entries_keep_submission_order_and_cas_guards_status(repo: DuckDbExecutionRepo) -> None:
@@ -107,3 +115,66 @@ def test_blobs_are_content_addressed(tmp_path: Path) -> None:
     assert blobs.get(key) is None
     with pytest.raises(InvalidIdentifier):
         blobs.get("../../etc/passwd")
+
+
+def test_executions_belong_to_a_star_and_list_by_star_and_workflow(
+    repo: DuckDbExecutionRepo,
+) -> None:
+    writer = JournalWriter(repo)
+    for n, (star, workflow) in enumerate(
+        [("acme.sales.dash", "a"), ("acme.hr.people", "a"), ("acme.sales.dash", "b")]
+    ):
+        row = _row(f"e{n}", star=star, workflow_id=workflow, at=T0 + timedelta(seconds=n))
+        writer.create(row, "execution_started", "{}").result()
+        writer.append(f"e{n}", "attempt_started", "{}", T0, node="x", attempt=1)
+    writer.close()
+    assert repo.get_execution("e1") == _row(
+        "e1", star="acme.hr.people", workflow_id="a", at=T0 + timedelta(seconds=1)
+    )
+    listed = repo.list_executions(None, 10, star="acme.sales.dash")
+    assert [e.id for e in listed] == ["e2", "e0"]  # newest first
+    assert [e.id for e in repo.list_executions("running", 10, workflow_id="a")] == ["e1", "e0"]
+    one = repo.list_executions(None, 10, star="acme.sales.dash", workflow_id="a")
+    assert [e.id for e in one] == ["e0"]
+    assert repo.list_executions("completed", 10) == []
+    # A star's journal: its executions' entries only, after a sequence, in order, bounded.
+    sales = repo.read_star_journal("acme.sales.dash", 0, 100)
+    assert [(r.execution_id, r.kind) for r in sales] == [
+        ("e0", "execution_started"),
+        ("e0", "attempt_started"),
+        ("e2", "execution_started"),
+        ("e2", "attempt_started"),
+    ]
+    after = repo.read_star_journal("acme.sales.dash", sales[1].seq, 1)
+    assert [r.seq for r in after] == [sales[2].seq]
+    assert [r.seq for r in repo.read_star_journal("acme.sales.dash", 0, 9, "e2")] == [
+        r.seq for r in sales[2:]
+    ]
+    assert repo.read_star_journal("acme.sales.dash", 0, 9, "e1") == []
+    assert repo.last_seq() == sales[-1].seq == 6
+
+
+def test_a_journal_file_from_before_stars_opens_and_its_runs_join_the_default_star(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.duckdb"
+    with duckdb.connect(str(path)) as old:
+        old.execute(
+            """CREATE TABLE wf_executions (id VARCHAR PRIMARY KEY, workflow_id VARCHAR NOT NULL,
+            status VARCHAR NOT NULL, created_at TIMESTAMPTZ NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL, lease_holder VARCHAR, lease_until TIMESTAMPTZ)"""
+        )
+        old.execute(
+            "INSERT INTO wf_executions VALUES ('old', 'wf', 'completed', ?, ?, NULL, NULL)",
+            [T0, T0],
+        )
+    repo = DuckDbExecutionRepo.open(path)
+    try:
+        found = repo.get_execution("old")
+        assert found is not None and found.star == "local.lab.default"
+        writer = JournalWriter(repo)
+        writer.create(_row("new"), "execution_started", "{}").result()
+        writer.close()
+        assert [e.id for e in repo.list_executions(None, 9, star="acme.sales.dash")] == ["new"]
+    finally:
+        repo.close()

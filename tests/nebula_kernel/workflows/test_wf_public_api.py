@@ -28,6 +28,7 @@ EXPECTED = {
     "Needs",
     "NodeDefinition",
     "NodeHandle",
+    "NodePosition",
     "NodeState",
     "NodeStatus",
     "Problem",
@@ -51,6 +52,18 @@ EXPECTED = {
     "parse_workflow",
     "replay",
     "validate_workflow",
+    "ExpressionCheck",
+    "ExecutionDetail",
+    "ExecutionEvent",
+    "ExecutionSummary",
+    "NodeDetail",
+    "WorkflowCheck",
+    "WorkflowService",
+    "check_workflow_text",
+    "WORKFLOW_SUFFIXES",
+    "WorkflowFormat",
+    "format_of",
+    "entry_json",
 }
 
 

@@ -84,17 +84,17 @@ def test_a_fire_started_before_a_crash_is_not_started_again(tmp_path: Path) -> N
 def test_a_resource_change_starts_a_workflow(tmp_path: Path) -> None:
     async def scenario() -> dict[str, object]:
         with nk.open_store(tmp_path / "change.duckdb") as store:
-            store.define_type("Order", json_schema={"type": "object"})
+            shop = "acme.shop.orders"  # not the default star: runs belong to the trigger's
+            store.create_star(shop)
+            store.define_type("Order", json_schema={"type": "object"}, star=shop)
             runtime = open_runtime(store=store)
             try:
                 service = TriggerService(
                     runtime, DuckDbTriggerState(store.repo.connection_for_queries())
                 )
-                trigger = ResourceChangeTrigger(
-                    "orders", store.default_star, "Order", ops=frozenset({"put"})
-                )
+                trigger = ResourceChangeTrigger("orders", shop, "Order", ops=frozenset({"put"}))
                 service.add_change(trigger, _workflow(), store)
-                await asyncio.to_thread(store.put, "Order", "o-1", {"total": 12})
+                await asyncio.to_thread(store.put, "Order", "o-1", {"total": 12}, star=shop)
                 for _ in range(200):
                     rows = runtime.executions()
                     if rows and rows[0].status == "completed":
@@ -103,12 +103,17 @@ def test_a_resource_change_starts_a_workflow(tmp_path: Path) -> None:
                 service.close()
                 (row,) = runtime.executions()
                 state = runtime.state(row.id)
-                return {"id": row.id, "status": row.status, "input": state.input}
+                return {
+                    "id": row.id,
+                    "status": row.status,
+                    "star": row.star,
+                    "input": state.input,
+                }
             finally:
                 await runtime.aclose()
 
     result = asyncio.run(scenario())
-    assert result["status"] == "completed"
+    assert (result["status"], result["star"]) == ("completed", "acme.shop.orders")
     assert str(result["id"]).startswith("change:orders@")
     change = result["input"]["change"]  # type: ignore[index]
     assert (change["op"], change["id"], change["value"]) == ("put", "o-1", {"total": 12})

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+
+import type { NebulaApi } from '../api';
+import type { ISubscriptionHandlers, LiveClient } from '../live';
+import { SidebarModel } from './model';
+
+/** A REST client whose answers the test releases by hand, and a live client that records
+ * subscriptions so the test can push events. */
+function fakes() {
+  const gates: (() => void)[] = [];
+  const later = <T>(value: T) => new Promise<T>(resolve => gates.push(() => resolve(value)));
+  const api = {
+    stars: () => Promise.resolve({ stars: ['u.g.s'], default: 'u.g.s' }),
+    types: () => later([{ name: 'Order', versions: [] }]),
+    resources: () => Promise.resolve([{ id: 'a', etag: 'e1', changed_by: 'x' }]),
+    executions: () => Promise.resolve({ executions: [] })
+  } as unknown as NebulaApi;
+  const handlers: ISubscriptionHandlers[] = [];
+  const live = {
+    subscribe: (_topic: unknown, h: ISubscriptionHandlers) => {
+      handlers.push(h);
+      return { unsubscribe: () => undefined };
+    }
+  } as unknown as LiveClient;
+  return { api, live, handlers, release: () => gates.splice(0).forEach(g => g()) };
+}
+
+const tick = () => new Promise(resolve => setTimeout(resolve, 0));
+
+describe('SidebarModel', () => {
+  it('keeps a change that arrives while the tree is being read', async () => {
+    const { api, live, handlers, release } = fakes();
+    const model = new SidebarModel(api, live);
+    const loading = model.load();
+    await tick();
+    // Subscribed before reading: a write lands between the read and its answer.
+    handlers[0].onEvent(
+      { op: 'put', type: 'Order', id: 'b', changed_by: 'kernel', resource: { etag: 'e2' } },
+      5
+    );
+    release();
+    await loading;
+    const order = model.stars.get('u.g.s')!.types.get('Order')!;
+    expect([...order.resources.keys()]).toEqual(['a', 'b']);
+  });
+
+  it('removes a deleted resource and adds a new type on the fly', async () => {
+    const { api, live, handlers, release } = fakes();
+    const model = new SidebarModel(api, live);
+    const loading = model.load();
+    await tick();
+    release();
+    await loading;
+    handlers[0].onEvent(
+      { op: 'delete', type: 'Order', id: 'a', changed_by: 'x', resource: { etag: 'e3' } },
+      6
+    );
+    handlers[0].onEvent(
+      { op: 'put', type: 'Invoice', id: 'i1', changed_by: 'x', resource: { etag: 'e4' } },
+      7
+    );
+    const types = model.stars.get('u.g.s')!.types;
+    expect(types.get('Order')!.resources.size).toBe(0);
+    expect([...types.keys()]).toEqual(['Invoice', 'Order']);
+  });
+});
