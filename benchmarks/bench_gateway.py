@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from typing import Any
 import httpx
 
 from benchmarks._runner import Suite
-from nebula_server.testing import RunningServer, running_server
+from nebula_server.testing import RunningServer, free_port, running_server
 
 
 @contextmanager
@@ -75,7 +74,7 @@ def _nebula(server: RunningServer) -> _Target:
 
 @contextmanager
 def _tornado_floor() -> Iterator[_Target]:
-    port = _free_port()
+    port = free_port()
     # This interpreter and a module of this repository: nothing untrusted.
     proc = subprocess.Popen(
         [sys.executable, "-m", "benchmarks._tornado_floor", str(port)],
@@ -88,13 +87,6 @@ def _tornado_floor() -> Iterator[_Target]:
     finally:
         proc.terminate()
         proc.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager

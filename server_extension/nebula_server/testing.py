@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["RunningServer", "running_server"]
+__all__ = ["RunningServer", "free_port", "running_server"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,8 @@ class RunningServer:
         return {"Authorization": f"token {self.token}"}
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback TCP port free at this moment."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -50,7 +51,7 @@ def running_server(
     """Start ``jupyter server`` on a free loopback port with ``root`` as its root (its runtime
     and config directories inside it), wait until Nebula answers, stop it on exit."""
     token = secrets.token_hex(16)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "JUPYTER_RUNTIME_DIR": str(root / "runtime"),

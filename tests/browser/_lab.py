@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from nebula_server.testing import free_port
 
 __all__ = ["LabServer", "running_lab"]
 
@@ -57,13 +58,6 @@ class LabServer:
         return star
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def running_lab(base: Path, log: Path, *, start_timeout_s: float = 90.0) -> Iterator[LabServer]:
     """Start ``jupyter lab`` on a free loopback port, wait until JupyterLab and Nebula answer,
@@ -80,7 +74,7 @@ def running_lab(base: Path, log: Path, *, start_timeout_s: float = 90.0) -> Iter
     notification.parent.mkdir(parents=True)
     notification.write_text('{"fetchNews": "false"}')
     token = secrets.token_hex(16)
-    port = _free_port()
+    port = free_port()
     runtime = base / "runtime"
     env = {
         **os.environ,

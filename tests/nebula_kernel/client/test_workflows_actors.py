@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
-import nebula_kernel as nk
-from nebula_kernel.auth import Principal
-from nebula_kernel.client import RemoteResourceStore, Resources
+from nebula_kernel.client import Resources
 from nebula_kernel.errors import Forbidden, InvalidRequest
 from nebula_kernel.workflows import Workflow
-from nebula_server.testing import RunningServer, running_server
 
 
 class Scored(BaseModel):
@@ -99,28 +94,6 @@ def test_after_close_the_node_fails_retryably(anystore: Resources) -> None:
 def test_a_built_in_name_is_refused(anystore: Resources) -> None:
     with pytest.raises(InvalidRequest, match="built-in"):
         anystore.workflows.register_action("log", lambda v: v)
-
-
-@pytest.fixture(scope="module")
-def viewer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """A server whose users may only read (the shared test server makes every user an owner)."""
-    with running_server(
-        tmp_path_factory.mktemp("viewer-root"),
-        args=['--NebulaApp.default_claims={"*": "viewer"}'],
-    ) as server:
-        yield server
-
-
-@pytest.fixture(params=["embedded", "remote"])
-def viewer_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Resources]:
-    if request.param == "embedded":
-        viewer = Principal("vera", {"*": "viewer"})
-        opened: Resources = nk.open_store(tmp_path / "nebula.duckdb", principal=viewer)
-    else:
-        server: RunningServer = request.getfixturevalue("viewer_server")
-        opened = RemoteResourceStore(server.url, server.token)
-    with opened:
-        yield opened
 
 
 def test_a_viewer_cannot_register(viewer_store: Resources) -> None:

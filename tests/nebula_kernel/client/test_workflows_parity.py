@@ -13,12 +13,9 @@ from typing import ClassVar
 import pytest
 
 import nebula_kernel as nk
-from nebula_kernel.auth import Principal
-from nebula_kernel.client import ExecutionHandle, RemoteResourceStore, Resources
+from nebula_kernel.client import ExecutionHandle, Resources
 from nebula_kernel.errors import ExecutionNotFound
 from nebula_kernel.workflows import Grants, RetryPolicy, Workflow, expr
-from nebula_server.testing import running_server
-from tests._server import RunningServer
 
 GREETING = Path(__file__).resolve().parents[3] / "notebooks" / "greeting.workflow.yaml"
 
@@ -220,28 +217,6 @@ def result_journal(store: Resources, execution_id: str) -> list[dict[str, object
 
 
 # -- who may do what ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def viewer_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """A server whose users may only read (the one test server makes every user an owner)."""
-    with running_server(
-        tmp_path_factory.mktemp("viewer-root"),
-        args=['--NebulaApp.default_claims={"*": "viewer"}'],
-    ) as server:
-        yield server
-
-
-@pytest.fixture(params=["embedded", "remote"])
-def viewer_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Resources]:
-    if request.param == "embedded":
-        viewer = Principal("vera", {"*": "viewer"})
-        opened: Resources = nk.open_store(tmp_path / "nebula.duckdb", principal=viewer)
-    else:
-        server: RunningServer = request.getfixturevalue("viewer_server")
-        opened = RemoteResourceStore(server.url, server.token)
-    with opened:
-        yield opened
 
 
 def test_a_viewer_reads_executions_but_cannot_start_one(viewer_store: Resources) -> None:
