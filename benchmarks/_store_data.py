@@ -27,11 +27,11 @@ from typing import Any
 
 import pydantic
 
+from nebula_kernel._json import dumps
 from nebula_kernel.drivers.duckdb import DuckDbResourceRepo
 from nebula_kernel.ports import ChangeRow, HeadRow, SnapshotRow, WriteBatch
 from nebula_kernel.resources import ResourceStore
 from nebula_kernel.resources._history import previous_values
-from nebula_kernel.resources._json import dumps
 from nebula_kernel.resources._model import CURRENT_VALID_TO, Put
 
 __all__ = [

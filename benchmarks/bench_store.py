@@ -31,9 +31,9 @@ from benchmarks._store_data import (
     store_dataset,
 )
 from nebula_kernel._embedded import open_store
+from nebula_kernel._json import dumps
 from nebula_kernel.drivers.duckdb import SCHEMA_STATEMENTS, DuckDbResourceRepo, open_duckdb
 from nebula_kernel.resources import ResourceStore
-from nebula_kernel.resources._json import dumps
 from nebula_kernel.resources._model import CURRENT_VALID_TO, Put
 
 if TYPE_CHECKING:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from nebula_kernel._json import dumps, loads_many
 from nebula_kernel.errors import (
     ConflictItem,
     NebulaError,
@@ -36,7 +37,6 @@ from nebula_kernel.errors import (
 from nebula_kernel.ports import ChangeRow, Clock, HeadRow, ResourceRepo, SnapshotRow, WriteBatch
 from nebula_kernel.resources._gc import collector_paused
 from nebula_kernel.resources._history import previous_values
-from nebula_kernel.resources._json import dumps, loads_many
 from nebula_kernel.resources._model import (
     CURRENT_VALID_TO,
     Change,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pydantic
 
+from nebula_kernel._json import dumps
 from nebula_kernel._loop import on_callers_loop
 from nebula_kernel.auth import LOCAL_PRINCIPAL, Principal, Role, StarId, authorize
 from nebula_kernel.errors import (
@@ -43,7 +44,6 @@ from nebula_kernel.resources._gc import collector_paused
 from nebula_kernel.resources._guards import Guard, GuardRegistry, GuardRequest, redact
 from nebula_kernel.resources._history import diff_values
 from nebula_kernel.resources._ids import check_resource_id, check_type_name
-from nebula_kernel.resources._json import dumps
 from nebula_kernel.resources._model import (
     Change,
     Delete,

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import pydantic
 
+from nebula_kernel._json import dumps
 from nebula_kernel.auth import Principal
 from nebula_kernel.errors import (
     ConflictItem,
@@ -29,7 +30,6 @@ from nebula_kernel.ports import HeadRow
 from nebula_kernel.resources._committer import PreparedOp
 from nebula_kernel.resources._guards import GuardRegistry, GuardRequest, Operation
 from nebula_kernel.resources._ids import check_resource_id, check_type_name
-from nebula_kernel.resources._json import dumps
 from nebula_kernel.resources._model import (
     Delete,
     Put,

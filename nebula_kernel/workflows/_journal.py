@@ -28,6 +28,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from nebula_kernel._json import dumps
 from nebula_kernel.ports import BlobStore, JournalRow
 
 __all__ = [
@@ -62,13 +63,6 @@ CANCELLATION_REQUESTED = "cancellation_requested"
 EXECUTION_COMPLETED = "execution_completed"
 EXECUTION_FAILED = "execution_failed"
 EXECUTION_CANCELLED = "execution_cancelled"
-
-# One encoder: json.dumps with options builds a new one per call.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-
-
-def dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ every entry once, in order. Too far behind (more than ``max_replay``), it is tol
 from __future__ import annotations
 
 import json
-import threading
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,10 +28,16 @@ from nebula_kernel.protocol import ExecutionTopic, encode
 from nebula_kernel.workflows import ExecutionEvent, WorkflowService
 from nebula_server.gateway._frames import EventFrames
 from nebula_server.gateway._hub import Recipient
+from nebula_server.gateway._inbox import LoopInbox
 
 __all__ = ["ExecutionHub"]
 
 _Queued = tuple[ExecutionEvent, str]
+
+
+def _data(event: ExecutionEvent) -> str:
+    """The event's payload, as live and resumed deliveries both send it."""
+    return json.dumps(encode(event.to_json()), separators=(",", ":"))
 
 
 @dataclass(eq=False)
@@ -59,12 +64,9 @@ class ExecutionHub:
 
     def __init__(self, workflows: WorkflowService, loop: IOLoop, max_replay: int) -> None:
         self._workflows = workflows
-        self._loop = loop
         self._max_replay = max_replay
         self._by_star: dict[str, list[_Sub]] = {}
-        self._inbox: deque[_Queued] = deque()
-        self._lock = threading.Lock()
-        self._scheduled = False
+        self._inbox: LoopInbox[_Queued] = LoopInbox(loop, self._drain)
         self._stop_listening: Callable[[], None] | None = None
 
     # -- the journal thread -----------------------------------------------------------------------
@@ -72,20 +74,11 @@ class ExecutionHub:
     def _on_event(self, event: ExecutionEvent) -> None:
         if event.star not in self._by_star:
             return
-        data = json.dumps(encode(event.to_json()), separators=(",", ":"))  # once per entry
-        with self._lock:
-            self._inbox.append((event, data))
-            if self._scheduled:
-                return
-            self._scheduled = True
-        self._loop.add_callback(self._drain)
+        self._inbox.put((event, _data(event)))  # encoded once per entry
 
     # -- the event loop ---------------------------------------------------------------------------
 
-    def _drain(self) -> None:
-        with self._lock:
-            items, self._inbox = self._inbox, deque()
-            self._scheduled = False
+    def _drain(self, items: list[_Queued]) -> None:
         outgoing: dict[int, tuple[Recipient, list[str]]] = {}
         for event, data in items:
             for sub in self._by_star.get(event.star, ()):
@@ -143,7 +136,7 @@ class ExecutionHub:
             frames = [
                 frame
                 for event in missed
-                if (frame := sub.frame_for(event, json.dumps(encode(event.to_json())))) is not None
+                if (frame := sub.frame_for(event, _data(event))) is not None
             ]
             if frames:
                 sub.recipient.send_frames(frames)

@@ -12,7 +12,6 @@ once, in order.
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from nebula_kernel.protocol import ResourceTopic
 from nebula_kernel.resources import Change, ResourceStore, Resync, Subscription, where_predicate
 from nebula_kernel.resources._ids import check_resource_id, check_type_name
 from nebula_server.gateway._frames import EventFrames, text_frame
+from nebula_server.gateway._inbox import LoopInbox
 
 __all__ = ["GatewayHub", "Recipient"]
 
@@ -62,9 +62,7 @@ class _StarFeed:
         self.hub = hub
         self.star = star
         self.subs: list[_Sub] = []
-        self._inbox: deque[tuple[Change, str]] = deque()
-        self._lock = threading.Lock()
-        self._scheduled = False
+        self._inbox: LoopInbox[tuple[Change, str]] = LoopInbox(hub.loop, self._drain)
         self.feed: Subscription = hub.store.feed(star, self._on_change)
         # The feed delivers every change after this one; a change it already delivered is in
         # the inbox, and draining it moves ``seen`` no further back than this.
@@ -73,18 +71,10 @@ class _StarFeed:
     def _on_change(self, event: Change | Resync) -> None:  # the store's dispatcher thread
         if not isinstance(event, Change):
             return  # a live feed from "now" is never told to resync
-        data = self.hub.frames.data(event)  # encode once, off the event loop
-        with self._lock:
-            self._inbox.append((event, data))
-            if self._scheduled:
-                return
-            self._scheduled = True
-        self.hub.loop.add_callback(self._drain)
+        # Encode once, off the event loop.
+        self._inbox.put((event, self.hub.frames.data(event)))
 
-    def _drain(self) -> None:
-        with self._lock:
-            items, self._inbox = self._inbox, deque()
-            self._scheduled = False
+    def _drain(self, items: list[tuple[Change, str]]) -> None:
         outgoing: dict[int, tuple[Recipient, list[str | bytes]]] = {}
         for change, data in items:
             self.seen = max(self.seen, change.seq)

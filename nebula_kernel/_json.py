@@ -1,4 +1,4 @@
-"""JSON text of stored documents: one encoding for every write, and decoding in bulk.
+"""JSON text of what Nebula stores (documents, journal bodies): one encoding, decoding in bulk.
 
 The text is exactly what ``json.dumps(value, separators=(",", ":"), ensure_ascii=False,
 allow_nan=False)`` produces, from the same C encoder, made once instead of per call. It is made

@@ -1,0 +1,39 @@
+"""Handing work from engine threads to the event loop, one loop callback per burst."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from tornado.ioloop import IOLoop
+
+__all__ = ["LoopInbox"]
+
+T = TypeVar("T")
+
+
+class LoopInbox(Generic[T]):
+    """Items put from any thread reach ``drain`` on the event loop, in order and in batches:
+    however many arrive while a drain is pending, they cost one loop callback."""
+
+    def __init__(self, loop: IOLoop, drain: Callable[[list[T]], None]) -> None:
+        self._loop = loop
+        self._drain = drain
+        self._items: list[T] = []
+        self._lock = threading.Lock()
+        self._scheduled = False
+
+    def put(self, item: T) -> None:
+        with self._lock:
+            self._items.append(item)
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._loop.add_callback(self._run)
+
+    def _run(self) -> None:
+        with self._lock:
+            items, self._items = self._items, []
+            self._scheduled = False
+        self._drain(items)
