@@ -6,9 +6,11 @@ loop until each has received ``expected`` frames, and prints the latencies as JS
 
 Why so bare: the instrument shares two cores with the server it measures. An asyncio client
 spends ~25 µs per socket wake-up, which at 1,000 subscribers adds ~25 ms to the last socket's
-latency on its own. Here a wake-up is one ``recv`` and a header parse, every frame is stamped
-the moment its bytes arrive, and the JSON is parsed after the run: the commit time (``at``) is
-read from the first socket's frames, since every socket receives the same changes in order.
+latency on its own. Here a wake-up is one ``recv`` and a header parse, and every frame is
+stamped with the instant ``epoll`` reported its socket readable (its bytes had arrived then),
+not the later instant this loop gets round to reading it: the latency is the server's, not the
+instrument's. The JSON is parsed after the run: the commit time (``at``) is read from the first
+socket's frames, since every socket receives the same changes in order.
 """
 
 from __future__ import annotations
@@ -117,10 +119,13 @@ def _read_all(subs: list[_Subscriber], expected: int, timeout_s: float) -> None:
     waiting = len(subs)
     deadline = time.monotonic() + timeout_s
     while waiting and time.monotonic() < deadline:
-        for fd, _ in poller.poll(1.0):
+        ready = poller.poll(1.0)
+        # Every socket epoll reports had its bytes in by now: this is their arrival instant,
+        # whatever this loop then takes to read them one by one.
+        now = time.time()
+        for fd, _ in ready:
             sub = by_fd[fd]
             data = sub.sock.recv(1 << 18)
-            now = time.time()
             if not data:
                 raise ConnectionError("the server closed a subscriber")
             frames, sub.buffer = _split_frames(sub.buffer + data)

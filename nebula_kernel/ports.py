@@ -219,7 +219,11 @@ class CreateExecution:
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """Compare-and-set ``expected`` → ``to``; ``entry`` is written only if the swap happens."""
+    """Compare-and-set ``expected`` → ``to``; ``entry`` is written only if the swap happens.
+
+    The swap also ends the execution's lease (``to`` is a terminal status: nothing is left to
+    hold), in the same statement rather than a second one.
+    """
 
     execution_id: str
     expected: str

@@ -230,9 +230,11 @@ class Runtime:
         plan_json = raw_json(self._plan_json(plan))
         body = body_with({name: value, "plan": plan_json, "holder": self.holder, "star": star})
         created = self._writer.create(row, EXECUTION_STARTED, body)
-        # The row must exist before leases are renewed against it.
+        # Prepared while the row is being committed (a plan of a thousand nodes takes
+        # milliseconds to prepare); begun once it exists, as leases are renewed against it.
+        execution = self._prepare(execution_id, plan, input, now, None, star)
         await asyncio.wrap_future(created)
-        return self._launch(execution_id, plan, input, now, None, star)
+        return self._begin(execution, plan)
 
     async def run(
         self,
@@ -246,7 +248,7 @@ class Runtime:
         execution = await self.start(workflow, input, execution_id=execution_id, star=star)
         return await execution.result()
 
-    def _launch(
+    def _prepare(
         self,
         execution_id: str,
         plan: ExecutionPlan,
@@ -284,9 +286,12 @@ class Runtime:
             execution._scheduler.stop(
                 Outcome("cancelled", {"code": "cancelled", "message": reason})
             )
-        self._active[execution_id] = execution
+        return execution
+
+    def _begin(self, execution: Execution, plan: ExecutionPlan) -> Execution:
+        self._active[execution.id] = execution
         execution._task = asyncio.get_running_loop().create_task(
-            self._drive(execution, plan), name=f"nebula-execution-{execution_id}"
+            self._drive(execution, plan), name=f"nebula-execution-{execution.id}"
         )
         return execution
 
@@ -389,14 +394,14 @@ class Runtime:
             await self._decide(execution_id, "cancelled", body)
 
     async def _decide(self, execution_id: str, status: str, body: str) -> bool:
-        """Write the terminal status (compare-and-set from running) and let the lease go;
+        """Write the terminal status (compare-and-set from running, which also ends the lease);
         ``False`` if the execution was no longer running."""
         done = self._writer.transition(
             execution_id, _RUNNING, status, _TERMINAL_KIND[status], body, self._clock.now()
         )
-        released = self._writer.release_lease(execution_id, self.holder)
         decided = await asyncio.wrap_future(done)
-        await asyncio.wrap_future(released)
+        if not decided:  # another worker decided it first: let go of what this one held
+            await asyncio.wrap_future(self._writer.release_lease(execution_id, self.holder))
         return decided
 
     # -- recovery -------------------------------------------------------------------------------
@@ -416,7 +421,7 @@ class Runtime:
             await asyncio.wrap_future(self._writer.release_lease(execution_id, self.holder))
             return None
         try:
-            execution = self._launch(
+            execution = self._prepare(
                 execution_id,
                 state.plan,
                 load_value(self._start_body(execution_id), "input", self._blobs),
@@ -429,7 +434,7 @@ class Runtime:
             await asyncio.wrap_future(self._writer.release_lease(execution_id, self.holder))
             raise
         self._append_now(execution_id, EXECUTION_RESUMED, dumps({"holder": self.holder}))
-        return execution
+        return self._begin(execution, state.plan)
 
     def _star_of(self, execution_id: str) -> str:
         row = self._repo.get_execution(execution_id)

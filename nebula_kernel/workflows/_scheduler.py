@@ -3,6 +3,11 @@
 The scheduler journals each step through the :class:`JournalWriter` without waiting for it:
 the writer keeps submission order, so when the runtime later waits for the terminal entry,
 every step before it is durable too. Node attempts themselves run in :mod:`._attempts`.
+
+Nodes run on workers: a worker task that finishes a node goes straight on with the next ready
+one, in the same step of the loop. A task per node would queue each successor behind every
+other callback ready at that moment, so nodes finishing together (timers firing in one loop
+iteration) would restart together, one round later each time; workers restart as they finish.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from nebula_kernel.errors import NebulaError
@@ -48,7 +53,6 @@ class _Slot:
     incoming: dict[str, list[_Edge]]  # by source: a fan-in of n settles in O(n), not O(n²)
     waiting: int  # incoming edges whose source has not settled
     active: bool = False  # some incoming edge fired
-    task: asyncio.Task[None] | None = field(default=None, repr=False)
 
 
 class Scheduler:
@@ -71,6 +75,7 @@ class Scheduler:
             slot = _Slot(runner.prepare(node, state), edges, len(node.incoming))
             self._slots[node.id] = slot
         self._ready: deque[str] = deque()
+        self._workers: list[asyncio.Task[None]] = []
         self._running = 0
         self._per_action: dict[str, int] = {}
         self._unsettled = len(plan.nodes)
@@ -128,57 +133,59 @@ class Scheduler:
             self._stop_all()
 
     def _stop_all(self) -> None:
-        for slot in self._slots.values():
-            if slot.task is not None and not slot.task.done():
-                slot.task.cancel()
+        for worker in self._workers:
+            if not worker.done():
+                worker.cancel()
 
     def _pump(self) -> None:
+        """Start a worker for each ready node that may run now."""
+        while (node_id := self._take()) is not None:
+            task = asyncio.get_running_loop().create_task(self._work(node_id), name=node_id)
+            self._workers.append(task)
+
+    def _take(self) -> str | None:
+        """The next ready node within the limits, counted as running; ``None`` if there is none.
+
+        With per-action limits a node that must wait does not hold up the others behind it.
+        """
         plan = self._plan
+        if self._running >= plan.max_parallel or self._outcome is None or self._outcome.done():
+            return None
         limits = plan.per_action
-        if not self._ready or self._outcome is None or self._outcome.done():
-            return
-        if not limits:
-            while self._ready and self._running < plan.max_parallel:
-                self._launch(self._ready.popleft())
-            return
-        # With per-action limits a node that must wait does not hold up the others.
-        kept: deque[str] = deque()
-        while self._ready and self._running < plan.max_parallel:
-            node_id = self._ready.popleft()
+        for index, node_id in enumerate(self._ready):
             action = self._slots[node_id].run.node.action
             limit = limits.get(action)
-            if limit is not None and self._per_action.get(action, 0) >= limit:
-                kept.append(node_id)
-            else:
-                self._launch(node_id)
-        kept.extend(self._ready)
-        self._ready = kept
+            if limit is None or self._per_action.get(action, 0) < limit:
+                del self._ready[index]
+                self._running += 1
+                self._per_action[action] = self._per_action.get(action, 0) + 1
+                return node_id
+        return None
 
-    def _launch(self, node_id: str) -> None:
-        slot = self._slots[node_id]
-        action = slot.run.node.action
-        self._running += 1
-        self._per_action[action] = self._per_action.get(action, 0) + 1
-        slot.task = asyncio.get_running_loop().create_task(self._attempt(slot), name=node_id)
+    async def _work(self, node_id: str | None) -> None:
+        while node_id is not None:
+            failure = await self._attempt(self._slots[node_id])
+            if failure is not None:
+                self._finish(Outcome("failed", failure.error, node_id))
+                return
+            if self._unsettled == 0:
+                self._finish(Outcome("completed"))
+                return
+            node_id = self._take()
+            self._pump()  # the nodes this one made ready beyond the one taken
 
-    async def _attempt(self, slot: _Slot) -> None:
+    async def _attempt(self, slot: _Slot) -> NodeFailure | None:
         action = slot.run.node.action
-        node_id = slot.run.node.id
         try:
             failure = await self._runner.run(slot.run, self._context_nodes)
             if failure is None:
-                self._settled(node_id)
+                self._settled(slot.run.node.id)
         except Exception as exc:  # the journal (or the runtime itself) failed, not the action
             failure = NodeFailure(describe_error(exc))
         finally:
             self._running -= 1
             self._per_action[action] -= 1
-        if failure is not None:
-            self._finish(Outcome("failed", failure.error, node_id))
-        elif self._unsettled == 0:
-            self._finish(Outcome("completed"))
-        else:
-            self._pump()
+        return failure
 
     def _context_nodes(self, ids: tuple[str, ...]) -> dict[str, Any]:
         return {i: self._slots[i].run.record() for i in ids}

@@ -24,8 +24,9 @@ def nebula_config() -> dict[str, Any]:
 def jp_server_config(nebula_config: dict[str, Any]) -> dict[str, Any]:
     return {
         "ServerApp": {"jpserver_extensions": {"nebula_server": True}},
-        # Many servers share this test process; freezing its heap would keep them all alive.
-        "NebulaApp": {"freeze_gc": False, **nebula_config},
+        # Many servers share this test process: freezing its heap would keep them all alive,
+        # and the collector's settings are the test process's own.
+        "NebulaApp": {"freeze_gc": False, "full_gc_threshold": 0, **nebula_config},
     }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -220,4 +222,37 @@ async def test_a_client_that_stops_reading_is_cut_off_not_buffered_forever(
     assert "too slow" in str(stalled.ws.close_reason)
     assert messages < 60  # cut off before everything was queued for it
     stalled.ws.close()
+    writer.ws.close()
+
+
+async def test_events_larger_than_the_socket_buffers_arrive_whole_and_in_order(
+    connect: Connect, jp_fetch: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each event outgrows what the socket takes at once: the rest is queued on the stream, and
+    # the next event must go behind it, never beside it. Small kernel buffers make sure.
+    from nebula_server.gateway import GatewayHandler
+
+    send_frames = GatewayHandler.send_frames
+
+    def with_small_buffers(handler: GatewayHandler, frames: Any) -> None:
+        assert handler.ws_connection is not None and handler.ws_connection.stream is not None
+        handler.ws_connection.stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 16_384)
+        send_frames(handler, frames)
+
+    monkeypatch.setattr(GatewayHandler, "send_frames", with_small_buffers)
+    reader = Peer(await connect("reader"))
+    await _define(reader, jp_fetch)
+    await reader.send({"type": "subscribe", "id": "s", "topic": {"type": "Task"}})
+    assert (await reader.receive())["type"] == "result"
+    writer = Peer(await connect("writer"))
+    sizes = [700_000 + i * 1_000 for i in range(12)]
+    # Read while writing, so the socket keeps taking part of each event as the next arrives.
+    reading = asyncio.gather(*(reader.receive() for _ in sizes))
+    for i, size in enumerate(sizes):
+        reply = await writer.call("put", type="Task", id=f"big{i}", value={"blob": "y" * size})
+        assert reply["type"] == "result"
+    events = await reading
+    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
+    assert [len(decode(e["data"])["resource"]["value"]["blob"]) for e in events] == sizes
+    reader.ws.close()
     writer.ws.close()

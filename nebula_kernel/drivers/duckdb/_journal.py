@@ -46,7 +46,8 @@ _INSERT_EXECUTION = (
 )
 _INSERT_ENTRY = "INSERT INTO wf_journal VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _TRANSITION = (
-    "UPDATE wf_executions SET status = ?, updated_at = ? WHERE id = ? AND status = ? RETURNING id"
+    "UPDATE wf_executions SET status = ?, updated_at = ?, lease_holder = NULL, lease_until = NULL "
+    "WHERE id = ? AND status = ? RETURNING id"
 )
 _ACQUIRE = (
     "UPDATE wf_executions SET lease_holder = ?, lease_until = ? WHERE id = ? AND "

@@ -54,6 +54,7 @@ def test_entries_keep_submission_order_and_cas_guards_status(repo: DuckDbExecuti
     assert [r.node_id for r in rows[1:51]] == [f"n{i}" for i in range(50)]
     execution = repo.get_execution("e1")
     assert execution is not None and execution.status == "completed"
+    assert execution.lease_holder is None and execution.lease_until is None  # decided: let go
     assert repo.read_journal("e1", after_seq=rows[-2].seq) == rows[-1:]
 
 

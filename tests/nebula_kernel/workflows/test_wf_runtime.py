@@ -245,6 +245,23 @@ def test_concurrency_is_bounded(limits: dict[str, Any], peak: int) -> None:
     _run(body)
 
 
+def test_a_node_held_by_its_action_limit_does_not_hold_up_other_actions() -> None:
+    async def body(runtime: Runtime, probe: Probe) -> None:
+        wf = Workflow("held", concurrency=Concurrency(per_action={"test.step": 1}))
+        for i in range(3):
+            wf.node(f"s{i}", "test.step", sleep_s=0.01)
+        wf.node("w", "wait", seconds=0)
+        result = await runtime.run(wf)
+        assert result.ok and probe.peak == 1
+        started = [
+            e.node_id for e in runtime.journal(result.execution_id) if e.kind == "attempt_started"
+        ]
+        # Ready in the order s0, s1, s2, w: s1 and s2 wait for s0's slot, w does not.
+        assert started.index("w") < started.index("s1") < started.index("s2")
+
+    _run(body)
+
+
 def test_big_outputs_spill_to_blobs_and_read_back(tmp_path: Path) -> None:
     async def body(runtime: Runtime, probe: Probe) -> None:
         wf = Workflow("big")
