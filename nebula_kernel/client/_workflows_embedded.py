@@ -33,7 +33,6 @@ _REAPER_INTERVAL_S = 5.0
 class EmbeddedBackend:
     def __init__(self, store: ResourceStore) -> None:
         from nebula_kernel.workflows import WorkflowService
-        from nebula_kernel.workflows._actors import ActorTable
 
         self._store = store
         self._closed = False
@@ -48,7 +47,6 @@ class EmbeddedBackend:
             self._stop_loop()
             raise
         self._service: WorkflowService = WorkflowService(self._runtime, store)
-        self._actors = ActorTable(self._runtime.registry)
 
     async def _open(self) -> Runtime:
         from nebula_kernel.workflows import open_runtime
@@ -138,7 +136,7 @@ class EmbeddedBackend:
 
         # As the server asks of a registering socket: an editor of the star.
         star, _ = self._store.access(None, None, Role.EDITOR)
-        return self._actors.provide(
+        return self._service.actors.provide(
             action.name, action.version, star, local_provider(action), action.description
         )
 

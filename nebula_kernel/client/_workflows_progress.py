@@ -156,7 +156,7 @@ class Follower:
         self._reread_s = _REREAD_S
         try:
             self._unwatch = backend.watch(execution_id, self._arrived)
-        except NebulaError as exc:  # no live events (a server without the topic): poll instead
+        except NebulaError as exc:  # no live events (the gateway is unreachable): poll instead
             _log.debug("following execution %s by polling: %s", execution_id, exc)
             self._reread_s = _POLL_S
             if notify is not None:  # nobody pumps: a timer asks for a read of the journal

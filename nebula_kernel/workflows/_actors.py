@@ -93,6 +93,15 @@ class ActorTable:
 
         return withdraw
 
+    def serves(self, action: str, version: str) -> list[str] | None:
+        """The stars in which a kernel serves ``action@version`` now, or ``None`` if it is not
+        an actor action at all."""
+        with self._lock:
+            entry = self._actions.get((action, version))
+            if entry is None:
+                return None
+            return [star for star, serving in entry.by_star.items() if serving]
+
     def provider(self, action: str, version: str, star: str) -> Provider | None:
         with self._lock:
             entry = self._actions.get((action, version))

@@ -21,8 +21,15 @@ from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from nebula_kernel.auth import Principal, Role
-from nebula_kernel.errors import Conflict, ExecutionNotFound, InvalidIdentifier, InvalidRequest
+from nebula_kernel.errors import (
+    Conflict,
+    ExecutionNotFound,
+    InvalidIdentifier,
+    InvalidRequest,
+    NebulaError,
+)
 from nebula_kernel.ports import ExecutionRow
+from nebula_kernel.workflows._actors import ActorTable
 from nebula_kernel.workflows._checks import ExpressionCheck, ExpressionMode, check_expression
 from nebula_kernel.workflows._definition import WorkflowDefinition
 from nebula_kernel.workflows._inspection import (
@@ -102,12 +109,29 @@ class WorkflowService:
         self._runtime = runtime
         self._store = store
         self._owners = _Owners(runtime)
+        self.actors = ActorTable(runtime.registry)
+        """The kernels serving actor actions, per star, on top of the runtime's registry."""
 
     # -- definitions ------------------------------------------------------------------------------
 
-    def actions(self) -> list[dict[str, Any]]:
-        """Every action this runtime can run, described for palettes and parameter forms."""
-        return [spec.describe() for spec in self._runtime.registry]
+    def actions(self, principal: Principal | None = None) -> list[dict[str, Any]]:
+        """Every action this runtime can run for ``principal``, described for palettes and
+        parameter forms: the built-in and registered ones, and the actions kernels serve in
+        stars it may read (another tenant's kernels are none of its business)."""
+        listed = []
+        for spec in self._runtime.registry:
+            stars = self.actors.serves(spec.id, spec.version)
+            if stars is not None and not any(self._readable(star, principal) for star in stars):
+                continue
+            listed.append(spec.describe())
+        return listed
+
+    def _readable(self, star: str, principal: Principal | None) -> bool:
+        try:
+            self.readable_star(star, principal)
+        except NebulaError:
+            return False
+        return True
 
     def validate(self, source: str, format: WorkflowFormat = "yaml") -> WorkflowCheck:
         """Every problem of a workflow's text, each with its node, path and line."""

@@ -43,7 +43,6 @@ from nebula_kernel.protocol import (
     decode,
     encode,
 )
-from nebula_kernel.workflows._actors import ActorTable
 from nebula_server._engine import Engines
 from nebula_server.gateway._actors import ActorHub
 from nebula_server.gateway._calls import call_method
@@ -97,7 +96,7 @@ class GatewayHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
         if hub is None:
             engines = self.engines
             hub = self.settings["nebula_actor_hub"] = ActorHub(
-                ActorTable(engines.runtime.registry), engines.store
+                engines.workflows.actors, engines.store
             )
         return hub
 

@@ -30,7 +30,7 @@ class ActionsHandler(NebulaHandler):
     @authenticated
     @authorized
     async def get(self) -> None:
-        self.reply({"actions": self.workflows.actions()})
+        self.reply({"actions": self.workflows.actions(self.principal)})
 
 
 class ValidateHandler(NebulaHandler):

@@ -186,6 +186,22 @@ def test_validation_and_expression_checks_need_no_star(service: WorkflowService)
     assert {a["id"] for a in service.actions()} >= {"log", "wait", "http.request"}
 
 
+def test_kernel_actions_are_listed_only_to_who_may_read_a_star_they_serve(
+    service: WorkflowService,
+) -> None:
+    async def score(inputs: dict[str, Any], ctx: Any) -> Any:
+        return inputs
+
+    withdraw = service.actors.provide("score", "1", HR, score, "Scores a lead.")
+    bob = Principal("bob", {SALES: "owner"})  # no role on HR
+    assert "score" in {a["id"] for a in service.actions(ANN)}  # a viewer of HR
+    assert "score" in {a["id"] for a in service.actions(OWNER)}
+    listed = {a["id"] for a in service.actions(bob)}
+    assert "score" not in listed and {"log", "wait"} <= listed
+    withdraw()  # no kernel serves it any more: nobody's palette offers it
+    assert "score" not in {a["id"] for a in service.actions(ANN)}
+
+
 async def test_events_carry_star_workflow_and_status_and_resume_by_star(
     service: WorkflowService,
 ) -> None:
