@@ -11,7 +11,7 @@ from nebula_kernel.workflows._actions import (
 )
 from nebula_kernel.workflows._breaker import BreakerPolicy, CircuitBreaker
 from nebula_kernel.workflows._builder import NodeHandle, Workflow, expr
-from nebula_kernel.workflows._capabilities import Needs
+from nebula_kernel.workflows._capabilities import Needs, ReachLimits
 from nebula_kernel.workflows._checks import ExpressionCheck
 from nebula_kernel.workflows._cron import CronTrigger, InMemoryTriggerStateRepo, TriggerStateRepo
 from nebula_kernel.workflows._definition import (
@@ -81,6 +81,7 @@ __all__ = [
     "InMemoryTriggerStateRepo",
     "JournalEntry",
     "Needs",
+    "ReachLimits",
     "NodeDefinition",
     "NodeDetail",
     "NodeHandle",

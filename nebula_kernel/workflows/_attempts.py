@@ -27,7 +27,7 @@ from nebula_kernel.workflows._actions import (
     Services,
 )
 from nebula_kernel.workflows._attempt_policy import error_code, retry_delay
-from nebula_kernel.workflows._capabilities import check_needs
+from nebula_kernel.workflows._capabilities import ReachLimits, check_needs
 from nebula_kernel.workflows._guarding import Resilience
 from nebula_kernel.workflows._journal import (
     ATTEMPT_COMPLETED,
@@ -128,6 +128,7 @@ class AttemptRunner:
         rng: random.Random,
         env: Mapping[str, Any],
         resilience: Resilience,
+        reach: ReachLimits,
     ) -> None:
         self.execution_id = execution_id
         self.star = star
@@ -135,6 +136,7 @@ class AttemptRunner:
         self.input = input
         self.env = env
         self._resilience = resilience
+        self._reach = reach
         self.execution_facts = {
             "id": execution_id,
             "workflow_id": plan.workflow_id,
@@ -287,9 +289,9 @@ class AttemptRunner:
             self.star,
         )
         if spec.needs is not None:
-            check_needs(
-                spec.needs(inputs, ctx), self.plan.grants, node=run.node.id, action=spec.key
-            )
+            needs = spec.needs(inputs, ctx)
+            check_needs(needs, self.plan.grants, node=run.node.id, action=spec.key)
+            self._reach.check(needs, node=run.node.id, action=spec.key)
         async with self._resilience.guard(spec.key):
             if run.node.timeout_s is None:
                 out = await spec.run(inputs, ctx)

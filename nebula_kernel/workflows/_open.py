@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from nebula_kernel.ports import BlobStore, Clock, SecretsStore
 from nebula_kernel.resources import DEFAULT_STAR
 from nebula_kernel.workflows._actions import ActionRegistry, Services
+from nebula_kernel.workflows._capabilities import ReachLimits
 from nebula_kernel.workflows._guarding import Resilience
 from nebula_kernel.workflows._runtime import Runtime
 
@@ -32,6 +33,7 @@ def open_runtime(
     env: Mapping[str, Any] | None = None,
     resilience: Resilience | None = None,
     acting_as: Callable[[str], Principal] | None = None,
+    reach: ReachLimits | None = None,
 ) -> Runtime:
     """A runtime whose journal lives in DuckDB::
 
@@ -55,6 +57,7 @@ def open_runtime(
     expressions read as ``$env``: non-secret settings (never put a secret there).
     ``resilience`` adds a circuit breaker and rate limits per action. ``acting_as(star)`` is the
     principal resource actions of an execution in that star use (default: the store's own).
+    ``reach`` bounds what any workflow may reach, whatever it grants itself (default: no bound).
 
     Close the runtime (``await runtime.aclose()``) before the store: it writes through the
     store's connection.
@@ -89,5 +92,6 @@ def open_runtime(
         owns_repo=owns,
         env=env,
         resilience=resilience,
+        reach=reach,
         default_star=default_star,
     )

@@ -35,6 +35,7 @@ from nebula_kernel.resources import DEFAULT_STAR
 from nebula_kernel.workflows._actions import ActionRegistry, Services
 from nebula_kernel.workflows._attempts import AttemptRunner
 from nebula_kernel.workflows._builder import Workflow
+from nebula_kernel.workflows._capabilities import ReachLimits
 from nebula_kernel.workflows._definition import WorkflowDefinition
 from nebula_kernel.workflows._guarding import Resilience
 from nebula_kernel.workflows._journal import (
@@ -137,6 +138,7 @@ class Runtime:
         seed: int | None = None,
         env: Mapping[str, Any] | None = None,
         resilience: Resilience | None = None,
+        reach: ReachLimits | None = None,
         default_star: str = DEFAULT_STAR,
     ) -> None:
         self.registry = registry if registry is not None else ActionRegistry.with_builtins()
@@ -159,6 +161,7 @@ class Runtime:
         # ``$env``: the host's non-secret settings, the same for every run of this runtime.
         self._env = MappingProxyType(dict(env or {}))
         self._resilience = resilience or Resilience()
+        self._reach = reach or ReachLimits()
         self.default_star = default_star
 
     # -- plans ----------------------------------------------------------------------------------
@@ -273,6 +276,7 @@ class Runtime:
             rng=self._rng,
             env=self._env,
             resilience=self._resilience,
+            reach=self._reach,
         )
         execution._scheduler = Scheduler(
             plan,

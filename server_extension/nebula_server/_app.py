@@ -8,9 +8,10 @@ from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
-from traitlets import Bool, Dict, Float, Int, Unicode
+from traitlets import Bool, Dict, Float, Int, List, Unicode
 
 from nebula_kernel.resources import DEFAULT_STAR
+from nebula_kernel.workflows import ReachLimits
 from nebula_server._engine import Engines, open_engines
 from nebula_server._principals import ClaimsMap
 from nebula_server._routes import ROUTES, tornado_pattern
@@ -54,6 +55,17 @@ class NebulaApp(ExtensionApp):
         help="How long a workflow run's lease lasts without renewal; after a crash, another "
         "server resumes the run once it lapses.",
     )
+    workflow_network_hosts = List(
+        Unicode(),
+        default_value=None,
+        allow_none=True,
+        config=True,
+        help="Host patterns (e.g. 'api.example.com', '*.example.com') that workflows run by this "
+        "server may reach over the network, whatever they grant themselves. None (the default, "
+        "for a personal JupyterLab) sets no bound beyond each workflow's grants; on a shared "
+        "server list what workflows may call, so that starting one is not a way into the "
+        "server's network.",
+    )
     reaper_interval_s = Float(
         5.0, config=True, help="How often to look for workflow runs whose lease lapsed."
     )
@@ -89,6 +101,11 @@ class NebulaApp(ExtensionApp):
             max_document_bytes=self.max_document_bytes,
             max_replay=self.max_replay,
             lease_ttl_s=self.workflow_lease_s,
+            reach=ReachLimits(
+                network=None
+                if self.workflow_network_hosts is None
+                else tuple(self.workflow_network_hosts)
+            ),
         )
         self.settings["nebula_engines"] = self.engines
         # The runtime lives on the server's event loop; the reaper starts once the loop runs.

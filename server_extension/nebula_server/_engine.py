@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nebula_kernel.auth import Principal, Role
 from nebula_kernel.resources import ResourceStore, StoreLimits
-from nebula_kernel.workflows import Runtime, WorkflowService
+from nebula_kernel.workflows import ReachLimits, Runtime, WorkflowService
 from nebula_server._principals import ClaimsMap
 
 __all__ = ["Engines", "open_engines"]
@@ -52,6 +52,7 @@ def open_engines(
     max_document_bytes: int,
     max_replay: int,
     lease_ttl_s: float,
+    reach: ReachLimits | None = None,
 ) -> Engines:
     from nebula_kernel.drivers.duckdb import DuckDbResourceRepo
     from nebula_kernel.workflows import open_runtime
@@ -64,7 +65,9 @@ def open_engines(
         limits=StoreLimits(max_document_bytes=max_document_bytes, max_replay=max_replay),
     )
     try:
-        runtime = open_runtime(store=store, lease_ttl_s=lease_ttl_s, acting_as=execution_principal)
+        runtime = open_runtime(
+            store=store, lease_ttl_s=lease_ttl_s, acting_as=execution_principal, reach=reach
+        )
     except BaseException:
         store.close()
         raise

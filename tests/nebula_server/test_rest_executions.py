@@ -366,3 +366,31 @@ async def test_resource_actions_act_as_an_editor_of_their_own_star_only(
     assert detail["nodes"]["leak"]["error"]["code"] == "forbidden"
     with pytest.raises(ResourceNotFound):
         engines.store.get("Note", "n1", star=VIEWED, principal=ADMIN)
+
+
+class TestReachLimits:
+    """A shared server bounds what workflows reach, whatever they grant themselves."""
+
+    @pytest.fixture
+    def nebula_config(self) -> dict[str, Any]:
+        return {
+            "default_star": STAR,
+            "default_claims": {"acme.sales.*": "editor"},
+            "reaper_interval_s": 3600.0,
+            "workflow_network_hosts": ["api.example.com"],
+        }
+
+    async def test_a_workflow_cannot_grant_itself_the_servers_network(
+        self, api: Api, engines: Engines
+    ) -> None:
+        source = (
+            "id: probe\ngrants: {network: ['*']}\nnodes:\n"
+            "  - {id: get, action: http.request, parameters: {url: 'http://127.0.0.1:9/admin'}}\n"
+        )
+        started = await _start(api, {"source": source})
+        detail = await _settled(api, started["id"])
+        assert detail["execution"]["status"] == "failed"
+        error = detail["nodes"]["get"]["error"]
+        assert error["code"] == "capability_denied"
+        assert "'127.0.0.1'" in error["message"] and "api.example.com" in error["message"]
+        _clean(detail)

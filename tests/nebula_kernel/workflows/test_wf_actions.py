@@ -22,6 +22,7 @@ from nebula_kernel.workflows import (
     ExecutionResult,
     Grants,
     Needs,
+    ReachLimits,
     RetryPolicy,
     Workflow,
     action,
@@ -102,6 +103,34 @@ def test_a_host_outside_the_grants_is_refused_naming_the_grant(server: str) -> N
     assert "network access to '127.0.0.1'" in result.error["message"]
     assert "grants.network" in result.error["message"]
     assert _Handler.seen == []  # refused before any byte left
+
+
+@pytest.mark.parametrize(
+    ("limits", "reached"),
+    [
+        (ReachLimits(network=("*.example.com",)), False),  # granted, but beyond the host
+        (ReachLimits(network=()), False),
+        (ReachLimits(network=("127.0.0.*",)), True),
+        (ReachLimits(), True),  # no bound beyond the workflow's grants
+    ],
+)
+def test_the_hosts_reach_limits_bound_whatever_a_workflow_grants(
+    server: str, limits: ReachLimits, reached: bool
+) -> None:
+    wf = Workflow("http", grants=Grants(network=("*",)))
+    wf.node("get", "http.request", url=f"{server}/internal")
+
+    async def main() -> ExecutionResult:
+        async with open_runtime(reach=limits) as runtime:
+            return await runtime.run(wf)
+
+    result = asyncio.run(main())
+    assert result.ok is reached
+    assert bool(_Handler.seen) is reached
+    if not reached:
+        assert result.error is not None and result.error["code"] == "capability_denied"
+        assert "network access to '127.0.0.1'" in result.error["message"]
+        assert "does not let workflows reach" in result.error["message"]
 
 
 def test_resource_actions_share_the_store_file(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ EXPECTED = {
     "InMemoryTriggerStateRepo",
     "JournalEntry",
     "Needs",
+    "ReachLimits",
     "NodeDefinition",
     "NodeHandle",
     "NodePosition",
