@@ -8,12 +8,12 @@ from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import IOLoop
-from traitlets import Bool, Dict, Float, Int, List, Unicode
+from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 
 from nebula_kernel.resources import DEFAULT_STAR
 from nebula_kernel.workflows import ReachLimits
 from nebula_server._engine import Engines, open_engines
-from nebula_server._principals import ClaimsMap
+from nebula_server._principals import ClaimsMap, account_name
 from nebula_server._routes import ROUTES, tornado_pattern
 from nebula_server.gateway import GatewayHandler
 from nebula_server.handlers._openapi import OpenApiHandler
@@ -42,6 +42,12 @@ class NebulaApp(ExtensionApp):
         config=True,
         help="Claims of users not listed in `claims`. The default suits a personal JupyterLab "
         "(the logged-in user owns every star); set {} on a shared server.",
+    )
+    token_holder = Unicode(
+        config=True,
+        help="Who callers that hold the server's shared token are, in history and in `claims` "
+        "(jupyter_server gives each of them a made-up anonymous id, new per client without "
+        "cookies). Default: the account running the server.",
     )
     max_document_bytes = Int(1 << 20, config=True, help="Largest resource value, as JSON bytes.")
     max_replay = Int(
@@ -86,6 +92,10 @@ class NebulaApp(ExtensionApp):
 
     engines: Engines | None = None
 
+    @default("token_holder")
+    def _token_holder_default(self) -> str:
+        return account_name()
+
     def _database_path(self) -> Path:
         if self.data_dir:
             return Path(self.data_dir) / "nebula.duckdb"
@@ -93,7 +103,7 @@ class NebulaApp(ExtensionApp):
         return Path(self.serverapp.root_dir) / ".nebula" / "nebula.duckdb"
 
     def initialize_settings(self) -> None:
-        claims = ClaimsMap(self.claims, self.default_claims)
+        claims = ClaimsMap(self.claims, self.default_claims, token_holder=self.token_holder)
         self.engines = open_engines(
             self._database_path(),
             claims,

@@ -53,9 +53,7 @@ class NebulaHandler(ExtensionHandlerMixin, APIHandler):
 
     @property
     def principal(self) -> Principal:
-        user = self.current_user
-        username = getattr(user, "username", None) or str(user)
-        return self.engines.claims.principal(username)
+        return self.engines.claims.principal_of(self.current_user)
 
     async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking engine call off the event loop."""

@@ -114,8 +114,7 @@ class GatewayHandler(WebSocketMixin, WebSocketHandler, JupyterHandler):
 
     @property
     def principal(self) -> Principal:
-        user = self.current_user
-        return self.engines.claims.principal(getattr(user, "username", None) or str(user))
+        return self.engines.claims.principal_of(self.current_user)
 
     def _requested_protocols(self) -> list[str]:
         header = self.request.headers.get("Sec-WebSocket-Protocol", "")
