@@ -23,12 +23,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nebula_kernel._time import parse_instant
 from nebula_kernel.cli._output import emit
 from nebula_kernel.errors import InvalidRequest, NebulaError
 from nebula_kernel.resources import MUST_NOT_EXIST, ETagPrecondition
+
+if TYPE_CHECKING:
+    from nebula_kernel.client import Resources
 
 __all__ = ["main"]
 
@@ -104,7 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("file", help="a *.workflow.yaml or *.workflow.json file")
     run = commands.add_parser(
         "run",
-        help="run a workflow to its end (exit code 0 if it completed); progress on stderr",
+        help="run a workflow to its end (exit code 0 if it completed); progress on stderr; "
+        "on the server with --url",
     )
     run.add_argument("file", help="a *.workflow.yaml or *.workflow.json file")
     run.add_argument("--input", default="null", help="the workflow's input: JSON or @file.json")
@@ -132,9 +136,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_resources(args: argparse.Namespace) -> Any:
-    from nebula_kernel.client import connect
-
-    with connect(args.url, args.token, path=None if args.url else _embedded_path(args)) as store:
+    with _store(args) as store:
         star = args.star
         if args.action == "get":
             return store.get(
@@ -155,6 +157,25 @@ def _run_resources(args: argparse.Namespace) -> Any:
             return store.list(args.type, limit=args.limit, star=star)
         query = _json_argument(args.query, "The query")
         return store.lookback.find(query, star=star).to_dict()
+
+
+def _run_workflows(args: argparse.Namespace) -> tuple[Any, bool]:
+    from nebula_kernel.cli._workflows import run_workflow_command, validate_file
+
+    if args.command == "validate" and not args.url:
+        return validate_file(args.file, None), True  # no store needed, none created
+    workflow_input = _json_argument(args.input, "--input") if args.command == "run" else None
+    with _store(args) as store:
+        if args.command == "validate":
+            return validate_file(args.file, store), True
+        return run_workflow_command(args, store, workflow_input)
+
+
+def _store(args: argparse.Namespace) -> Resources:
+    """The server's store with ``--url``, else the embedded one on ``--db``."""
+    from nebula_kernel.client import connect
+
+    return connect(args.url, args.token, path=None if args.url else _embedded_path(args))
 
 
 def _embedded_path(args: argparse.Namespace) -> Path:
@@ -185,15 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "resources":
             emit(_run_resources(args), as_json=args.json)
             return 0
-        if args.url:
-            raise InvalidRequest(
-                f"`nebula {args.command}` runs on the embedded runtime; use --db (the server's "
-                "workflow API is not available yet)."
-            )
-        from nebula_kernel.cli._workflows import run_workflow_command
-
-        workflow_input = _json_argument(args.input, "--input") if args.command == "run" else None
-        output, succeeded = run_workflow_command(args, _embedded_path(args), workflow_input)
+        output, succeeded = _run_workflows(args)
         emit(output, as_json=args.json)
         return 0 if succeeded else 1
     except NebulaError as error:

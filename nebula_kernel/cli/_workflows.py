@@ -1,115 +1,93 @@
-"""``nebula validate|run|executions``: workflows from a shell, on the embedded runtime.
+"""``nebula validate|run|executions``: workflows from a shell, embedded or on a server.
 
-Runs journal into the same DuckDB file as the store (``--db``), so ``nebula executions``
-sees them afterwards and ``resume`` picks up a run that was interrupted.
+Every command but ``validate`` goes through the kernel client's ``workflows`` API, so a shell
+gets what a notebook gets: with ``--url`` the server runs the workflow (its actions, its
+journal, its kernels as actors); otherwise the embedded runtime does, journaling into the
+store's DuckDB file (``--db``), so ``nebula executions`` sees the run afterwards and ``resume``
+picks up one that was interrupted. ``validate`` needs no store: it checks the file against the
+built-in actions, or against the server's actions with ``--url``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nebula_kernel.errors import InvalidRequest
-from nebula_kernel.workflows import ActionRegistry, JournalEntry, Runtime, load_workflow
+from nebula_kernel.errors import InvalidDefinition
+from nebula_kernel.workflows import ActionRegistry, load_workflow
 
-__all__ = ["run_workflow_command"]
+if TYPE_CHECKING:
+    from nebula_kernel.client import Resources
+    from nebula_kernel.client._workflows import ExecutionHandle
+    from nebula_kernel.client._workflows_models import RunResult
 
-_PROGRESS = {"attempt_completed": "done", "attempt_failed": "failed", "node_skipped": "skipped"}
-
-
-@asynccontextmanager
-async def _runtime(db: Path) -> AsyncIterator[Runtime]:
-    from nebula_kernel._embedded import open_store
-    from nebula_kernel.workflows import open_runtime
-
-    with open_store(db) as store:
-        runtime = open_runtime(store=store)
-        try:
-            yield runtime
-        finally:
-            await runtime.aclose()  # before the store: it writes through the store's file
+__all__ = ["run_workflow_command", "validate_file"]
 
 
-def _progress(entry: JournalEntry) -> None:
-    word = _PROGRESS.get(entry.kind)
-    if word is not None and entry.node_id is not None:
-        print(f"  {entry.node_id}: {word}", file=sys.stderr, flush=True)
+def validate_file(file: str, store: Resources | None) -> dict[str, Any]:
+    """The workflow's id and size if ``file`` can run; :class:`InvalidDefinition` listing every
+    problem with its line otherwise."""
+    if store is None:
+        definition = load_workflow(file, registry=ActionRegistry.with_builtins())
+    else:
+        problems = store.workflows.validate(Path(file))
+        if problems:
+            listed = "; ".join(f"line {p.line}: {p.message}" for p in problems[:5])
+            raise InvalidDefinition(
+                f"{file} has {len(problems)} problem(s): {listed}.",
+                problems=[p.model_dump(mode="json") for p in problems],
+            )
+        definition = load_workflow(file)
+    return {"workflow": definition.id, "nodes": len(definition.nodes), "valid": True}
 
 
-def _summary(row: Any) -> dict[str, Any]:
+def run_workflow_command(
+    args: Any, store: Resources, workflow_input: Any = None
+) -> tuple[Any, bool]:
+    """Run ``run`` or ``executions <action>`` on ``store``; returns (output, succeeded)."""
+    workflows = store.workflows
+    if args.command == "run":
+        return _concluded(_wait(workflows.start(Path(args.file), workflow_input), args))
+    if args.action == "list":
+        found = workflows.executions(status=args.status, limit=args.limit)
+        return [_summary_of(record) for record in found.records()], True
+    execution = workflows.execution(args.id)
+    if args.action == "show":
+        return _shown(execution), True
+    if args.action == "cancel":
+        info = execution.cancel()
+        return {"id": info.id, "status": info.status}, True
+    execution.resume()
+    return _concluded(_wait(execution, args))
+
+
+def _wait(execution: ExecutionHandle, args: Any) -> RunResult:
+    from nebula_kernel.client._workflows_views import TextProgress
+
+    # Progress goes to stderr, so that stdout holds the result alone.
+    return execution.wait(progress=False if args.json else TextProgress(sys.stderr))
+
+
+def _concluded(result: RunResult) -> tuple[dict[str, Any], bool]:
     return {
-        "id": row.id,
-        "workflow": row.workflow_id,
-        "star": row.star,
-        "status": row.status,
-        "created_at": row.created_at.isoformat(),
-        "updated_at": row.updated_at.isoformat(),
-    }
-
-
-async def _run(args: Any, db: Path, workflow_input: Any) -> tuple[Any, bool]:
-    definition = load_workflow(args.file, registry=ActionRegistry.with_builtins())
-    async with _runtime(db) as runtime:
-        stop = runtime.subscribe(_progress) if not args.json else None
-        try:
-            result = await runtime.run(definition, workflow_input)
-        finally:
-            if stop is not None:
-                stop()
-    outcome = {
-        "execution": result.execution_id,
-        "status": result.status.value,
+        "execution": result.id,
+        "status": result.status,
         "results": result.results,
         "skipped": list(result.skipped),
         "error": result.error,
+    }, result.ok
+
+
+def _summary_of(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in record.items()}
+
+
+def _shown(execution: ExecutionHandle) -> dict[str, Any]:
+    result = execution.result()
+    return {
+        **result.execution.model_dump(mode="json"),
+        "error": result.error,
+        "nodes": {n: node.model_dump(mode="json") for n, node in result.nodes.items()},
+        "journal": [_summary_of(entry) for entry in execution.journal().records()],
     }
-    return outcome, result.ok
-
-
-async def _executions(args: Any, db: Path) -> tuple[Any, bool]:
-    async with _runtime(db) as runtime:
-        if args.action == "list":
-            return [_summary(r) for r in runtime.executions(args.status, args.limit)], True
-        if args.action == "show":
-            state = runtime.state(args.id)
-            return {
-                "id": state.execution_id,
-                "status": state.status.value,
-                "started_at": state.started_at.isoformat(),
-                "error": state.error,
-                "nodes": {
-                    n: {
-                        "status": s.status.value,
-                        "attempts": s.attempts,
-                        "idempotency_key": s.idempotency_key,
-                    }
-                    for n, s in state.nodes.items()
-                },
-                "journal": [e.to_json() for e in runtime.journal(args.id)],
-            }, True
-        if args.action == "cancel":
-            await runtime.cancel(args.id)
-            return {"id": args.id, "status": runtime.state(args.id).status.value}, True
-        execution = await runtime.resume(args.id)
-        if execution is None:
-            raise InvalidRequest(f"Execution {args.id} is not waiting to be resumed.")
-        result = await execution.result()
-        return {
-            "execution": result.execution_id,
-            "status": result.status.value,
-            "results": result.results,
-        }, result.ok
-
-
-def run_workflow_command(args: Any, db: Path, workflow_input: Any = None) -> tuple[Any, bool]:
-    """Run ``validate``, ``run`` or ``executions``; returns (output, succeeded)."""
-    if args.command == "validate":
-        definition = load_workflow(args.file, registry=ActionRegistry.with_builtins())
-        return {"workflow": definition.id, "nodes": len(definition.nodes), "valid": True}, True
-    if args.command == "run":
-        return asyncio.run(_run(args, db, workflow_input))
-    return asyncio.run(_executions(args, db))

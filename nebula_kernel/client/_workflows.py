@@ -105,7 +105,9 @@ class ExecutionHandle:
         entries = [_with_times(e, "written_at") for e in self._backend.journal(self.id)]
         return _table(_JOURNAL_COLUMNS, entries)
 
-    def wait(self, timeout: float | None = None, *, progress: bool | str = False) -> RunResult:
+    def wait(
+        self, timeout: float | None = None, *, progress: bool | str | ProgressView = False
+    ) -> RunResult:
         """Block until it concludes and return how; ``progress`` as for ``run()``.
 
         Raises :class:`TimeoutError` if it is still running after ``timeout`` seconds (it keeps
@@ -190,7 +192,7 @@ class Workflows:
         workflow: WorkflowLike,
         input: Any = None,
         *,
-        progress: bool | str = True,
+        progress: bool | str | ProgressView = True,
         timeout: float | None = None,
     ) -> RunResult:
         """Start ``workflow`` and block until it concludes, showing progress: a live widget in

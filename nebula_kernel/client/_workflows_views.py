@@ -56,11 +56,14 @@ def _in_kernel_with_front_end() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def choose_view(progress: bool | str, execution_id: str) -> ProgressView | None:
+def choose_view(progress: bool | str | ProgressView, execution_id: str) -> ProgressView | None:
     """``True`` picks a widget in JupyterLab and text elsewhere (``NEBULA_PROGRESS=text`` or
-    ``widget`` overrides); ``"text"`` or ``"widget"`` ask for one; ``False`` shows nothing."""
+    ``widget`` overrides); ``"text"`` or ``"widget"`` ask for one; ``False`` shows nothing; a
+    view of one's own (such as ``TextProgress(sys.stderr)``) is used as it is."""
     if progress is False:
         return None
+    if callable(progress):
+        return progress
     mode = progress if isinstance(progress, str) else os.environ.get("NEBULA_PROGRESS", "auto")
     if mode not in ("auto", "text", "widget", "none"):
         raise InvalidRequest(f"progress={mode!r}: use True, False, 'text' or 'widget'.")

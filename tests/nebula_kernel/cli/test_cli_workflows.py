@@ -1,4 +1,4 @@
-"""nebula validate / run / executions on the embedded runtime, with the example workflow."""
+"""nebula validate / run / executions, embedded and on a server, with the example workflow."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from nebula_kernel.cli import main
+from tests._server import RunningServer
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "notebooks" / "greeting.workflow.yaml"
 
@@ -66,10 +67,32 @@ def test_a_failing_run_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert code == 1 and json.loads(out)["status"] == "failed"
 
 
-def test_unknown_execution_and_remote_refusal(
+def test_an_unknown_execution_and_an_unreachable_server_are_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = run(capsys, "--db", str(tmp_path / "x.duckdb"), "executions", "show", "nope")
     assert code == 1 and "nope" in err
     code, _, err = run(capsys, "--url", "http://127.0.0.1:9/", "run", str(EXAMPLE))
-    assert code == 1 and "--db" in err
+    assert code == 1 and "Could not reach" in err and "Traceback" not in err
+
+
+def test_with_url_the_server_validates_runs_and_keeps_the_runs(
+    jupyter_server: RunningServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = ("--url", jupyter_server.url, "--token", jupyter_server.token)
+    code, out, _ = run(capsys, *server, "--json", "validate", str(EXAMPLE))
+    assert code == 0 and json.loads(out)["valid"] is True
+    broken = tmp_path / "broken.workflow.yaml"
+    broken.write_text(EXAMPLE.read_text().replace("action: log", "action: lgo", 1))
+    code, _, err = run(capsys, *server, "--json", "validate", str(broken))
+    problems = json.loads(err)["error"]["details"]["problems"]
+    assert code == 1 and any("lgo" in p["message"] and p["line"] for p in problems)
+    code, out, err = run(capsys, *server, "run", str(EXAMPLE), "--input", '{"name": "Grace"}')
+    assert code == 0 and "greet: done" in err  # progress on stderr, the result on stdout
+    execution = json.loads(out)["execution"]
+    code, out, _ = run(capsys, *server, "--json", "executions", "list", "--limit", "500")
+    assert execution in [e["id"] for e in json.loads(out)]
+    code, out, _ = run(capsys, *server, "--json", "executions", "show", execution)
+    shown = json.loads(out)
+    assert shown["status"] == "completed" and shown["nodes"]["greet"]["status"] == "completed"
+    assert shown["journal"][0]["kind"] == "execution_started"
