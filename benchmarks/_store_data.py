@@ -20,7 +20,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -149,7 +149,7 @@ def _hot_batches(dataset: StoreDataset, *, chunk: int) -> Iterator[WriteBatch]:
             at = dataset.start + timedelta(seconds=k)
             if previous is not None:
                 if rows:
-                    rows[-1] = replace(previous, valid_to=at)
+                    rows[-1] = previous._replace(valid_to=at)
                 else:
                     closes.append((previous.sid, at))
             value = item_value(k)

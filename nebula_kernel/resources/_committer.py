@@ -388,29 +388,8 @@ class Committer:
             self._cache.pop(job.key, None)
             job.future.set_exception(_storage_error(exc))
             return
-        snapshot = head.snapshot
-        self._remember(
-            [
-                HeadRow(
-                    SnapshotRow(
-                        snapshot.sid,
-                        snapshot.eid,
-                        snapshot.star,
-                        snapshot.type,
-                        snapshot.id,
-                        snapshot.snapshot_number,
-                        snapshot.valid_from,
-                        snapshot.valid_to,
-                        job.value,
-                        snapshot.previous_values,
-                        snapshot.etag,
-                        snapshot.changed_by,
-                        job.schema_version,
-                    ),
-                    deleted=False,
-                )
-            ]
-        )
+        rewritten = head.snapshot._replace(value=job.value, schema_version=job.schema_version)
+        self._remember([HeadRow(rewritten, deleted=False)])
         job.future.set_result(True)
 
     def _fail(self, batch: list[PreparedTx], exc: Exception) -> None:
@@ -473,21 +452,7 @@ class _Staging:
 
 
 def _replace_valid_to(row: SnapshotRow, valid_to: datetime) -> SnapshotRow:
-    return SnapshotRow(
-        row.sid,
-        row.eid,
-        row.star,
-        row.type,
-        row.id,
-        row.snapshot_number,
-        row.valid_from,
-        valid_to,
-        row.value,
-        row.previous_values,
-        row.etag,
-        row.changed_by,
-        row.schema_version,
-    )
+    return row._replace(valid_to=valid_to)
 
 
 def _storage_error(exc: Exception) -> NebulaError:

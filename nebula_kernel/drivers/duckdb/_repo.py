@@ -13,7 +13,6 @@ import re
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -225,7 +224,7 @@ def _arrow_schema(table: str) -> Any:
     return pa.schema([(name, types[kind]) for name, kind in _COLUMNS[table]])
 
 
-def _table(table: str, columns: Sequence[list[Any]]) -> Any:
+def _table(table: str, columns: Sequence[Sequence[Any]]) -> Any:
     import pyarrow as pa
 
     schema = _arrow_schema(table)
@@ -238,7 +237,7 @@ def _table(table: str, columns: Sequence[list[Any]]) -> Any:
     )
 
 
-def _micros(moments: list[datetime]) -> list[int]:
+def _micros(moments: Sequence[datetime]) -> list[int]:
     """Datetimes as epoch microseconds, each distinct one converted once.
 
     Arrow converts a list of datetimes at ~160 ns each; a batch holds few distinct instants (one
@@ -248,8 +247,13 @@ def _micros(moments: list[datetime]) -> list[int]:
     return [known[moment] for moment in moments]
 
 
-def _snapshot_columns(rows: Sequence[SnapshotRow]) -> list[list[Any]]:
-    return [list(map(attrgetter(name), rows)) for name, _ in _SNAPSHOT_COLUMNS]
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[Sequence[Any]]:
+    """Rows (NamedTuples in column order) as columns."""
+    return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+
+
+def _snapshot_columns(rows: Sequence[SnapshotRow]) -> list[Sequence[Any]]:
+    return _columns(rows, len(_SNAPSHOT_COLUMNS))
 
 
 def _head_table(heads: Sequence[HeadRow]) -> Any:
@@ -264,8 +268,8 @@ def _head_table(heads: Sequence[HeadRow]) -> Any:
 
 
 def _bulk_tables(batch: WriteBatch) -> dict[str, Any]:
-    """The batch as Arrow tables, built column by column (no tuple per row); the heads of
-    resources new to the store apart from those that replace a head row."""
+    """The batch as Arrow tables, its rows transposed to columns; the heads of resources new to
+    the store apart from those that replace a head row."""
     new = _new_eids(batch)
     changes = batch.changes
     return {
@@ -273,13 +277,7 @@ def _bulk_tables(batch: WriteBatch) -> dict[str, Any]:
         "snapshots": _table("snapshots", _snapshot_columns(batch.snapshots)),
         "new_heads": _head_table([h for h in batch.heads if h.snapshot.eid in new]),
         "heads": _head_table([h for h in batch.heads if h.snapshot.eid not in new]),
-        "changes": _table(
-            "changes",
-            [
-                list(map(attrgetter(name), changes))
-                for name in ("star", "seq", "op", "type", "id", "sid", "at", "changed_by")
-            ],
-        ),
+        "changes": _table("changes", _columns(changes, len(_COLUMNS["changes"]))),
     }
 
 
