@@ -302,6 +302,10 @@ class ExecutionRepo(Protocol):
         """The highest ``seq`` written (0 for an empty journal)."""
         ...
 
+    def last_numbered_id(self, prefix: str) -> int | None:
+        """The largest ``n`` of an execution id ``prefix + str(n)``; ``None`` if there is none."""
+        ...
+
     def find_expired_leases(self, status: str, now: datetime, limit: int) -> list[str]:
         """Executions in ``status`` whose lease ended before ``now`` (or that have none)."""
         ...

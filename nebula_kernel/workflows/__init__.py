@@ -23,6 +23,7 @@ from nebula_kernel.workflows._definition import (
     RetryPolicy,
     WorkflowDefinition,
 )
+from nebula_kernel.workflows._deployments import DeployedTrigger, Deployments
 from nebula_kernel.workflows._guarding import Resilience
 from nebula_kernel.workflows._inspection import (
     ExecutionDetail,
@@ -54,6 +55,7 @@ from nebula_kernel.workflows._replay import (
 from nebula_kernel.workflows._runtime import Execution, ExecutionResult, Runtime
 from nebula_kernel.workflows._service import WorkflowService
 from nebula_kernel.workflows._trigger_service import TriggerService
+from nebula_kernel.workflows._trigger_specs import ChangeTriggerSpec, CronTriggerSpec
 from nebula_kernel.workflows._triggers import ResourceChangeTrigger
 from nebula_kernel.workflows._validate import Problem, find_problems, validate_workflow
 
@@ -64,10 +66,14 @@ __all__ = [
     "ActionRegistry",
     "ActionSpec",
     "BreakerPolicy",
+    "ChangeTriggerSpec",
     "CircuitBreaker",
     "Concurrency",
     "Connection",
     "CronTrigger",
+    "CronTriggerSpec",
+    "DeployedTrigger",
+    "Deployments",
     "Execution",
     "ExecutionDetail",
     "ExecutionEvent",

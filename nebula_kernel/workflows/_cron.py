@@ -118,7 +118,7 @@ class Fire:
 
     @property
     def fire_id(self) -> str:
-        return f"cron:{self.trigger_id}@{self.scheduled_at.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+        return f"cron:{self.trigger_id}:{self.scheduled_at.strftime('%Y-%m-%dT%H:%M:%SZ')}"
 
     def input_document(self) -> dict[str, Any]:
         """The workflow input: ``{"trigger": {...}}``."""

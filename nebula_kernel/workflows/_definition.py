@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from nebula_kernel.workflows._trigger_specs import TriggerSpec
+
 __all__ = [
     "EXPR_KEY",
     "Concurrency",
@@ -159,6 +161,9 @@ class WorkflowDefinition(_Model):
     grants: Grants = Field(default_factory=lambda: Grants())
     concurrency: Concurrency = Field(default_factory=lambda: Concurrency())
     timeout_s: float | None = Field(default=None, gt=0, description="for the whole execution")
+    triggers: tuple[TriggerSpec, ...] = Field(
+        default=(), description="what starts it where the file is deployed (see _trigger_specs)"
+    )
 
     @field_validator("id")
     @classmethod

@@ -511,6 +511,11 @@ class Runtime:
         """The journal's highest sequence number so far."""
         return self._repo.last_seq()
 
+    def last_numbered_execution(self, prefix: str) -> int | None:
+        """The largest ``n`` of an execution id ``prefix + str(n)``: where a trigger whose fire
+        ids end with a sequence number stopped."""
+        return self._repo.last_numbered_id(prefix)
+
     def load_value(self, body: dict[str, Any], name: str) -> Any:
         """The value ``name`` of an entry's body, read from the blob store if it was spilled."""
         return load_value(body, name, self._blobs)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from nebula_kernel.auth import Principal
 from nebula_kernel.errors import AlreadyExists
 from nebula_kernel.ports import Clock, SystemClock
 from nebula_kernel.resources import ResourceStore, Subscription
@@ -20,7 +22,12 @@ from nebula_kernel.workflows._builder import Workflow
 from nebula_kernel.workflows._cron import CronScheduler, CronTrigger, TriggerStateRepo
 from nebula_kernel.workflows._definition import WorkflowDefinition
 from nebula_kernel.workflows._runtime import Execution, Runtime
-from nebula_kernel.workflows._triggers import ResourceChangeTrigger, subscribe_trigger
+from nebula_kernel.workflows._trigger_specs import to_trigger
+from nebula_kernel.workflows._triggers import (
+    ResourceChangeTrigger,
+    change_fire_prefix,
+    subscribe_trigger,
+)
 
 __all__ = ["TriggerService"]
 
@@ -31,6 +38,7 @@ log = logging.getLogger("nebula.workflows")
 class _Scheduled:
     trigger: CronTrigger
     workflow: WorkflowDefinition | Workflow
+    star: str | None
 
 
 class TriggerService:
@@ -45,9 +53,40 @@ class TriggerService:
         self._cron: list[_Scheduled] = []
         self._subscriptions: list[Subscription] = []
 
-    def add_cron(self, trigger: CronTrigger, workflow: WorkflowDefinition | Workflow) -> None:
+    def add_cron(
+        self,
+        trigger: CronTrigger,
+        workflow: WorkflowDefinition | Workflow,
+        *,
+        star: str | None = None,
+    ) -> None:
+        """Start ``workflow`` on ``trigger``'s schedule, in ``star`` (default the runtime's)."""
         self._runtime.plan(workflow)  # refuse an invalid workflow now, not at its first fire
-        self._cron.append(_Scheduled(trigger, workflow))
+        self._cron.append(_Scheduled(trigger, workflow, star))
+
+    def deploy(
+        self,
+        workflow: WorkflowDefinition,
+        store: ResourceStore,
+        *,
+        star: str,
+        acting_as: Callable[[str], Principal] | None = None,
+    ) -> None:
+        """Run the triggers ``workflow`` declares, each in its own star or else ``star``.
+
+        A resource-change trigger reads its star's changes as ``acting_as(star)`` (default: the
+        store's principal) and goes on after the last change it started a run for, so changes
+        made while the host was down start their runs now.
+        """
+        self._runtime.plan(workflow)
+        for spec in workflow.triggers:
+            trigger = to_trigger(spec, star)
+            if isinstance(trigger, CronTrigger):
+                self.add_cron(trigger, workflow, star=spec.star or star)
+            else:
+                since = self._runtime.last_numbered_execution(change_fire_prefix(trigger))
+                reader = None if acting_as is None else acting_as(trigger.star)
+                self.add_change(trigger, workflow, store, since=since, principal=reader)
 
     async def start_once(
         self,
@@ -72,7 +111,7 @@ class TriggerService:
             plan = self._scheduler.plan(scheduled.trigger, now)
             for fire in plan.fires:
                 execution = await self.start_once(
-                    fire.fire_id, scheduled.workflow, fire.input_document()
+                    fire.fire_id, scheduled.workflow, fire.input_document(), star=scheduled.star
                 )
                 if execution is not None:
                     started.append(execution)
@@ -95,9 +134,11 @@ class TriggerService:
         store: ResourceStore,
         *,
         since: int | None = None,
+        principal: Principal | None = None,
     ) -> None:
         """Start ``workflow`` for each matching change, as an execution of the trigger's star;
-        ``since`` resumes after a restart."""
+        ``since`` resumes after a restart; ``principal`` is who reads the changes (default: the
+        store's)."""
         self._runtime.plan(workflow)
         loop = asyncio.get_running_loop()
 
@@ -107,7 +148,9 @@ class TriggerService:
             )
             future.add_done_callback(_log_failure)
 
-        self._subscriptions.append(subscribe_trigger(store, trigger, on_fire, since=since))
+        self._subscriptions.append(
+            subscribe_trigger(store, trigger, on_fire, since=since, principal=principal)
+        )
 
     def close(self) -> None:
         for subscription in self._subscriptions:

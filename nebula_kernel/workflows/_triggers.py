@@ -65,8 +65,13 @@ class ResourceChangeTrigger:
         )
 
 
+def change_fire_prefix(trigger: ResourceChangeTrigger) -> str:
+    """What the ids of the trigger's fires start with; the change's sequence number follows."""
+    return f"change:{trigger.id}:{trigger.star}:"
+
+
 def change_fire_id(trigger: ResourceChangeTrigger, change: Change) -> str:
-    return f"change:{trigger.id}@{change.star}#{change.seq}"
+    return f"{change_fire_prefix(trigger)}{change.seq}"
 
 
 def change_input(change: Change) -> dict[str, Any]:

@@ -198,6 +198,11 @@ def find_problems(
             ids,
             upstream,
         )
+    trigger_ids: set[str] = set()
+    for k, trigger in enumerate(definition.triggers):
+        if trigger.id in trigger_ids:
+            out.add(("triggers", k, "id"), f"duplicate trigger id {trigger.id!r}")
+        trigger_ids.add(trigger.id)
     for name in definition.concurrency.per_action:
         if name not in used_actions:
             out.add(("concurrency", "per_action", name), f"no node uses action {name!r}")

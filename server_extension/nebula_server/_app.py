@@ -72,6 +72,13 @@ class NebulaApp(ExtensionApp):
         "server list what workflows may call, so that starting one is not a way into the "
         "server's network.",
     )
+    workflow_deployments = Unicode(
+        "",
+        config=True,
+        help="A folder of workflow files (*.workflow.yaml / .json) whose `triggers` (cron "
+        "schedules, resource changes) this server runs; relative to the server's root. Empty "
+        "(the default): none.",
+    )
     reaper_interval_s = Float(
         5.0, config=True, help="How often to look for workflow runs whose lease lapsed."
     )
@@ -116,11 +123,23 @@ class NebulaApp(ExtensionApp):
                 if self.workflow_network_hosts is None
                 else tuple(self.workflow_network_hosts)
             ),
+            deployments=self._deployments_folder(),
         )
         self.settings["nebula_engines"] = self.engines
         # The runtime lives on the server's event loop; the reaper starts once the loop runs.
-        IOLoop.current().add_callback(self.engines.start, self.reaper_interval_s)
+        IOLoop.current().add_callback(self._start_engines)
         self.log.info("Nebula store and workflow journal at %s", self.engines.path)
+
+    def _deployments_folder(self) -> Path | None:
+        if not self.workflow_deployments:
+            return None
+        assert self.serverapp is not None
+        return Path(self.serverapp.root_dir) / self.workflow_deployments
+
+    def _start_engines(self) -> None:
+        assert self.engines is not None
+        for problem in self.engines.start(self.reaper_interval_s):
+            self.log.error("Nebula did not deploy %s", problem)
 
     def initialize_handlers(self) -> None:
         handlers: list[tuple[str, Any]] = [

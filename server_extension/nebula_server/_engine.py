@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nebula_kernel.auth import Principal, Role
 from nebula_kernel.resources import ResourceStore, StoreLimits
-from nebula_kernel.workflows import ReachLimits, Runtime, WorkflowService
+from nebula_kernel.workflows import Deployments, ReachLimits, Runtime, WorkflowService
 from nebula_server._principals import ClaimsMap
 
 __all__ = ["Engines", "open_engines"]
@@ -21,17 +21,22 @@ class Engines:
     workflows: WorkflowService
     claims: ClaimsMap
     path: Path
+    deployments: Deployments | None = None
 
-    def start(self, reaper_interval_s: float) -> None:
+    def start(self, reaper_interval_s: float) -> list[str]:
         """Begin background work; call on the server's event loop once it runs. The reaper's
-        first pass resumes what a previous server left running."""
+        first pass resumes what a previous server left running. Returns the workflow files
+        left undeployed, with why."""
         self.runtime.start_reaper(reaper_interval_s)
+        return [] if self.deployments is None else self.deployments.start()
 
     async def aclose(self) -> None:
         """Stop the runtime first (it writes through the store's file), then the store. Runs
         still going are left running with their leases released: the next server resumes them
         at once."""
         try:
+            if self.deployments is not None:
+                await self.deployments.aclose()
             await self.runtime.aclose()
         finally:
             self.store.close()
@@ -53,8 +58,9 @@ def open_engines(
     max_replay: int,
     lease_ttl_s: float,
     reach: ReachLimits | None = None,
+    deployments: Path | None = None,
 ) -> Engines:
-    from nebula_kernel.drivers.duckdb import DuckDbResourceRepo
+    from nebula_kernel.drivers.duckdb import DuckDbResourceRepo, DuckDbTriggerState
     from nebula_kernel.workflows import open_runtime
 
     store = ResourceStore(
@@ -71,4 +77,15 @@ def open_engines(
     except BaseException:
         store.close()
         raise
-    return Engines(store, runtime, WorkflowService(runtime, store), claims, path)
+    deployed = None
+    if deployments is not None:
+        state = DuckDbTriggerState(store.repo.connection_for_queries())
+        deployed = Deployments(
+            runtime,
+            store,
+            state,
+            folder=deployments,
+            default_star=default_star,
+            acting_as=execution_principal,
+        )
+    return Engines(store, runtime, WorkflowService(runtime, store), claims, path, deployed)

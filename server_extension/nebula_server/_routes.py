@@ -46,6 +46,7 @@ from nebula_server.handlers._resources import (
     TransactionHandler,
 )
 from nebula_server.handlers._stars import StarsHandler, TypeHandler, TypesHandler
+from nebula_server.handlers._triggers import TriggersHandler
 from nebula_server.handlers._workflows import (
     ActionsHandler,
     ExpressionCheckHandler,
@@ -209,6 +210,16 @@ ROUTES: tuple[Route, ...] = (
                 body=StartExecutionIn,
                 response=ExecutionOut,
                 status=201,
+            ),
+        },
+    ),
+    Route(
+        "/stars/{star}/triggers",
+        TriggersHandler,
+        {
+            "get": Operation(
+                "The cron and resource-change triggers this server runs for the star (from "
+                "the workflow files of its `workflow_deployments` folder)"
             ),
         },
     ),

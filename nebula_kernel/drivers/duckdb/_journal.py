@@ -309,6 +309,18 @@ class DuckDbExecutionRepo:
         found = self._reader().execute("SELECT coalesce(max(seq), 0) FROM wf_journal").fetchone()
         return int(found[0]) if found else 0
 
+    def last_numbered_id(self, prefix: str) -> int | None:
+        found = (
+            self._reader()
+            .execute(
+                "SELECT max(TRY_CAST(substr(id, ?) AS BIGINT)) FROM wf_executions "
+                "WHERE starts_with(id, ?)",
+                [len(prefix) + 1, prefix],
+            )
+            .fetchone()
+        )
+        return None if found is None or found[0] is None else int(found[0])
+
     def find_expired_leases(self, status: str, now: datetime, limit: int) -> list[str]:
         rows = self._reader().execute(
             "SELECT id FROM wf_executions WHERE status = ? AND "

@@ -64,8 +64,8 @@ def test_live_subscription_fires_for_matching_changes_only(store: nk.ResourceSto
         store.put("Ticket", "t2", {"title": "b", "state": "Done"})
         got = fires.wait()
     assert [fire_id for fire_id, _ in got] == [
-        f"change:on-done@{STAR}#3",
-        f"change:on-done@{STAR}#4",
+        f"change:on-done:{STAR}:3",
+        f"change:on-done:{STAR}:4",
     ]
     first = got[0][1]["change"]
     assert first["seq"] == 3 and first["op"] == "put" and first["id"] == "t1"
@@ -98,7 +98,7 @@ def test_resuming_from_a_sequence_replays_the_same_fire_ids(store: nk.ResourceSt
     fires = Fires(2)
     with subscribe_trigger(store, trigger, fires, since=1):
         got = fires.wait()
-    assert [fire_id for fire_id, _ in got] == [f"change:any@{STAR}#2", f"change:any@{STAR}#3"]
+    assert [fire_id for fire_id, _ in got] == [f"change:any:{STAR}:2", f"change:any:{STAR}:3"]
 
 
 def test_input_document_is_a_deep_copy() -> None:
@@ -121,7 +121,7 @@ def test_input_document_is_a_deep_copy() -> None:
     assert resource.value == {"tags": ["a"]}
     assert document["change"]["at"] == "2024-01-01T00:00:00+00:00"
     trigger = ResourceChangeTrigger("x", STAR, "Ticket")
-    assert trigger.accepts(change) and change_fire_id(trigger, change) == f"change:x@{STAR}#7"
+    assert trigger.accepts(change) and change_fire_id(trigger, change) == f"change:x:{STAR}:7"
     assert not ResourceChangeTrigger("y", STAR, "Ticket", resource_id="t2").accepts(change)
 
 

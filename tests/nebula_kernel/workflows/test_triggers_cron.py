@@ -57,12 +57,12 @@ def test_on_time_fires_with_stable_ids_and_inputs() -> None:
     plan = plan_fires(trigger, utc(2024, 1, 1, 10, 14), utc(2024, 1, 1, 10, 15, 20))
     (fire,) = plan.fires
     assert fire == Fire("nightly", utc(2024, 1, 1, 10, 15), missed=False)
-    assert fire.fire_id == "cron:nightly@2024-01-01T10:15:00Z"
+    assert fire.fire_id == "cron:nightly:2024-01-01T10:15:00Z"
     assert fire.input_document() == {
         "trigger": {
             "kind": "cron",
             "id": "nightly",
-            "fire_id": "cron:nightly@2024-01-01T10:15:00Z",
+            "fire_id": "cron:nightly:2024-01-01T10:15:00Z",
             "scheduled_at": "2024-01-01T10:15:00Z",
             "missed": False,
         }

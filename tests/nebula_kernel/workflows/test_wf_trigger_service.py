@@ -51,7 +51,7 @@ def test_cron_fires_once_across_restarts(tmp_path: Path) -> None:
     # grace (cut at 09:09:45), so it was missed, and catch-up "latest" fires it as the latest
     # missed slot; 09:10 is on time.
     fired = asyncio.run(_cron_session(path, clock, 10.25))
-    assert fired == ["cron:every5@2025-01-06T09:05:00Z", "cron:every5@2025-01-06T09:10:00Z"]
+    assert fired == ["cron:every5:2025-01-06T09:05:00Z", "cron:every5:2025-01-06T09:10:00Z"]
     # A restart at the same moment plans nothing new: the watermark was stored.
     assert asyncio.run(_cron_session(path, clock, 0)) == []
 
@@ -70,7 +70,7 @@ def test_a_fire_started_before_a_crash_is_not_started_again(tmp_path: Path) -> N
                 clock.advance(minutes=5)
                 # The fire was started, then the process died before storing the watermark.
                 early = await service.start_once(
-                    "cron:every5@2025-01-06T09:05:00Z", _workflow(), {"trigger": "crashed"}
+                    "cron:every5:2025-01-06T09:05:00Z", _workflow(), {"trigger": "crashed"}
                 )
                 assert early is not None and (await early.result()).ok
                 started = await service.tick()
@@ -114,6 +114,6 @@ def test_a_resource_change_starts_a_workflow(tmp_path: Path) -> None:
 
     result = asyncio.run(scenario())
     assert (result["status"], result["star"]) == ("completed", "acme.shop.orders")
-    assert str(result["id"]).startswith("change:orders@")
+    assert str(result["id"]).startswith("change:orders:")
     change = result["input"]["change"]  # type: ignore[index]
     assert (change["op"], change["id"], change["value"]) == ("put", "o-1", {"total": 12})
