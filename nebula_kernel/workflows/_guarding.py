@@ -9,13 +9,15 @@ bulkhead) is part of the execution plan.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from nebula_kernel.workflows._breaker import CircuitBreaker
 from nebula_kernel.workflows._ratelimit import RateLimiter
 
 __all__ = ["Resilience"]
+
+_UNGUARDED: AbstractAsyncContextManager[None] = nullcontext()
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +28,15 @@ class Resilience:
     breaker: CircuitBreaker | None = None
     limits: Mapping[str, RateLimiter] = field(default_factory=dict)
 
+    def guard(self, action: str) -> AbstractAsyncContextManager[None]:
+        """What an attempt of ``action`` runs inside: nothing at all when neither a breaker nor
+        a limit is set (every attempt passes here, and most runtimes set none)."""
+        if self.breaker is None and not self.limits:
+            return _UNGUARDED
+        return self._guarded(action)
+
     @asynccontextmanager
-    async def guard(self, action: str) -> AsyncIterator[None]:
+    async def _guarded(self, action: str) -> AsyncIterator[None]:
         limiter = self.limits.get(action) or self.limits.get("*")
         async with AsyncExitStack() as stack:
             if limiter is not None:
