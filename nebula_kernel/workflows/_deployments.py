@@ -74,6 +74,8 @@ class Deployments:
         """Deploy every file of the folder and start ticking (on the host's event loop);
         returns what was left out and why, one line per file."""
         problems: list[str] = []
+        if not self._folder.is_dir():
+            problems.append(f"{self._folder}: there is no such folder")
         files = sorted(
             p for p in self._folder.glob("*") if p.is_file() and p.name.endswith(WORKFLOW_SUFFIXES)
         )

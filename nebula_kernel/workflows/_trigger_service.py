@@ -76,17 +76,30 @@ class TriggerService:
 
         A resource-change trigger reads its star's changes as ``acting_as(star)`` (default: the
         store's principal) and goes on after the last change it started a run for, so changes
-        made while the host was down start their runs now.
+        made while the host was down start their runs now. All or nothing: when one trigger
+        cannot start (its star is unknown, say), none of the workflow's does.
         """
         self._runtime.plan(workflow)
+        crons: list[_Scheduled] = []
+        changes: list[ResourceChangeTrigger] = []
         for spec in workflow.triggers:
             trigger = to_trigger(spec, star)
             if isinstance(trigger, CronTrigger):
-                self.add_cron(trigger, workflow, star=spec.star or star)
+                crons.append(_Scheduled(trigger, workflow, spec.star or star))
             else:
-                since = self._runtime.last_numbered_execution(change_fire_prefix(trigger))
-                reader = None if acting_as is None else acting_as(trigger.star)
-                self.add_change(trigger, workflow, store, since=since, principal=reader)
+                changes.append(trigger)
+        subscribed = len(self._subscriptions)
+        try:
+            for change in changes:
+                since = self._runtime.last_numbered_execution(change_fire_prefix(change))
+                reader = None if acting_as is None else acting_as(change.star)
+                self.add_change(change, workflow, store, since=since, principal=reader)
+        except BaseException:
+            for subscription in self._subscriptions[subscribed:]:
+                subscription.close()
+            del self._subscriptions[subscribed:]
+            raise
+        self._cron.extend(crons)
 
     async def start_once(
         self,

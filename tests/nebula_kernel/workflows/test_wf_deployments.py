@@ -123,3 +123,22 @@ def test_a_trigger_id_used_by_two_files_deploys_only_the_first(tmp_path: Path) -
     assert ids == ["task-done"] and len(runs) == 1
     (problem,) = problems
     assert problem.startswith("b.workflow.yaml: ") and "'task-done' is deployed already" in problem
+
+
+def test_a_file_deploys_all_its_triggers_or_none(tmp_path: Path) -> None:
+    folder = tmp_path / "deployed"
+    folder.mkdir()
+    (folder / "two.workflow.yaml").write_text(
+        HEAD
+        + "  - {kind: resource_change, id: here, type: Task}\n"  # would start a run
+        + "  - {kind: resource_change, id: elsewhere, type: Task, star: acme.no.such}\n"
+    )
+    problems, ids, runs = asyncio.run(_deploy(folder, tmp_path / "n.duckdb"))
+    (problem,) = problems
+    assert problem.startswith("two.workflow.yaml: ") and "acme.no.such" in problem
+    assert ids == [] and runs == []
+
+
+def test_a_missing_folder_is_reported(tmp_path: Path) -> None:
+    problems, ids, _ = asyncio.run(_deploy(tmp_path / "nowhere", tmp_path / "n.duckdb"))
+    assert problems == [f"{tmp_path / 'nowhere'}: there is no such folder"] and ids == []
