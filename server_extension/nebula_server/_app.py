@@ -124,10 +124,11 @@ class NebulaApp(ExtensionApp):
                 else tuple(self.workflow_network_hosts)
             ),
             deployments=self._deployments_folder(),
+            report=lambda problem: self.log.error("Nebula did not deploy %s", problem),
         )
         self.settings["nebula_engines"] = self.engines
         # The runtime lives on the server's event loop; the reaper starts once the loop runs.
-        IOLoop.current().add_callback(self._start_engines)
+        IOLoop.current().add_callback(self.engines.start, self.reaper_interval_s)
         self.log.info("Nebula store and workflow journal at %s", self.engines.path)
 
     def _deployments_folder(self) -> Path | None:
@@ -135,11 +136,6 @@ class NebulaApp(ExtensionApp):
             return None
         assert self.serverapp is not None
         return Path(self.serverapp.root_dir) / self.workflow_deployments
-
-    def _start_engines(self) -> None:
-        assert self.engines is not None
-        for problem in self.engines.start(self.reaper_interval_s):
-            self.log.error("Nebula did not deploy %s", problem)
 
     def initialize_handlers(self) -> None:
         handlers: list[tuple[str, Any]] = [

@@ -3,6 +3,8 @@ workflow runtime, which journals into the store's DuckDB file."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from nebula_kernel.workflows import Deployments, ReachLimits, Runtime, WorkflowS
 from nebula_server._principals import ClaimsMap
 
 __all__ = ["Engines", "open_engines"]
+
+_log = logging.getLogger("nebula_server")
 
 
 @dataclass(frozen=True)
@@ -23,12 +27,12 @@ class Engines:
     path: Path
     deployments: Deployments | None = None
 
-    def start(self, reaper_interval_s: float) -> list[str]:
+    def start(self, reaper_interval_s: float) -> None:
         """Begin background work; call on the server's event loop once it runs. The reaper's
-        first pass resumes what a previous server left running. Returns the workflow files
-        left undeployed, with why."""
+        first pass resumes what a previous server left running."""
         self.runtime.start_reaper(reaper_interval_s)
-        return [] if self.deployments is None else self.deployments.start()
+        if self.deployments is not None:
+            self.deployments.start()
 
     async def aclose(self) -> None:
         """Stop the runtime first (it writes through the store's file), then the store. Runs
@@ -59,7 +63,10 @@ def open_engines(
     lease_ttl_s: float,
     reach: ReachLimits | None = None,
     deployments: Path | None = None,
+    report: Callable[[str], object] = _log.error,
 ) -> Engines:
+    """``deployments`` is a folder of workflow files whose triggers run; ``report`` is told
+    each file of it left out and why."""
     from nebula_kernel.drivers.duckdb import DuckDbResourceRepo, DuckDbTriggerState
     from nebula_kernel.workflows import open_runtime
 
@@ -87,5 +94,6 @@ def open_engines(
             folder=deployments,
             default_star=default_star,
             acting_as=execution_principal,
+            report=report,
         )
     return Engines(store, runtime, WorkflowService(runtime, store), claims, path, deployed)

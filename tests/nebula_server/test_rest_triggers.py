@@ -144,6 +144,7 @@ async def test_a_restart_starts_the_runs_of_changes_made_while_down(
     engines.store.put("Task", "t-2", {"state": "Done"}, star=STAR, principal=ADMIN)
     await asyncio.sleep(0.2)
     assert len(await _runs(api, "on-done", 1)) == 1
+    problems: list[str] = []
     restarted = Deployments(
         engines.runtime,
         engines.store,
@@ -151,9 +152,11 @@ async def test_a_restart_starts_the_runs_of_changes_made_while_down(
         folder=jp_root_dir / "deployed",
         default_star=STAR,
         acting_as=execution_principal,
+        report=problems.append,
     )
     try:
-        (problem,) = restarted.start()
+        restarted.start()
+        (problem,) = problems
         assert problem.startswith("broken.workflow.yaml: ") and "every night" in problem
         runs = await _runs(api, "on-done", 2)
         assert len(runs) == 2  # t-2's run, and not t-1's again

@@ -18,6 +18,7 @@ from nebula_kernel.workflows import (
     CronTriggerSpec,
     Deployments,
     ResourceChangeTrigger,
+    Runtime,
     open_runtime,
     parse_workflow,
 )
@@ -81,6 +82,7 @@ def test_trigger_ids_are_unique_within_a_file() -> None:
 
 async def _deploy(folder: Path, db: Path) -> tuple[list[str], list[str], list[str]]:
     """Deploy ``folder``; put a Task to Done; returns problems, trigger ids, started runs."""
+    problems: list[str] = []
     with nk.open_store(db) as store:
         store.create_star(STAR)
         store.define_type("Task", json_schema={"type": "object"}, star=STAR)
@@ -91,20 +93,27 @@ async def _deploy(folder: Path, db: Path) -> tuple[list[str], list[str], list[st
             DuckDbTriggerState(store.repo.connection_for_queries()),
             folder=folder,
             default_star=STAR,
+            report=problems.append,
         )
         try:
-            problems = deployments.start()
+            deployments.start()
             store.put("Task", "t-1", {"state": "Done"}, star=STAR)
-            for _ in range(200):
-                runs = runtime.executions(star=STAR)
-                if runs and all(r.status != "running" for r in runs):
-                    break
-                await asyncio.sleep(0.02)
+            runs = await _settled_runs(runtime, 1)
             ids = [t.spec.id for t in deployments.triggers(STAR)]
-            return problems, ids, [r.id for r in runtime.executions(star=STAR)]
+            return problems, ids, runs
         finally:
             await deployments.aclose()
             await runtime.aclose()
+
+
+async def _settled_runs(runtime: Runtime, count: int) -> list[str]:
+    """The star's runs once ``count`` of them have ended, or all there are after a while."""
+    for _ in range(150):
+        runs = runtime.executions(star=STAR)
+        if len(runs) >= count and all(r.status != "running" for r in runs):
+            break
+        await asyncio.sleep(0.02)
+    return sorted(r.id for r in runtime.executions(star=STAR))
 
 
 def test_the_example_folder_deploys_and_runs(tmp_path: Path) -> None:
@@ -142,3 +151,52 @@ def test_a_file_deploys_all_its_triggers_or_none(tmp_path: Path) -> None:
 def test_a_missing_folder_is_reported(tmp_path: Path) -> None:
     problems, ids, _ = asyncio.run(_deploy(tmp_path / "nowhere", tmp_path / "n.duckdb"))
     assert problems == [f"{tmp_path / 'nowhere'}: there is no such folder"] and ids == []
+
+
+async def _edit_while_deployed(folder: Path, db: Path) -> list[list[str]]:
+    """Trigger ids after each edit of the folder, while it is deployed."""
+    seen: list[list[str]] = []
+    with nk.open_store(db) as store:
+        store.create_star(STAR)
+        runtime = open_runtime(store=store)
+        deployments = Deployments(
+            runtime,
+            store,
+            DuckDbTriggerState(store.repo.connection_for_queries()),
+            folder=folder,
+            default_star=STAR,
+            report=lambda problem: None,
+        )
+        file = folder / "a.workflow.yaml"
+        edits = [  # the file's text after each edit; None: the file is deleted
+            HEAD + "  - {kind: cron, id: first, schedule: '@daily'}\n",
+            HEAD
+            + "  - {kind: cron, id: renamed, schedule: '@daily'}\n"
+            + "  - {kind: cron, id: more, schedule: '@hourly'}\n",
+            None,
+        ]
+        try:
+            deployments.start(interval_s=0.02)
+            for edit in edits:
+                before = [t.spec.id for t in deployments.triggers(STAR)]
+                if edit is None:
+                    file.unlink()
+                else:
+                    file.write_text(edit)
+                for _ in range(100):
+                    await asyncio.sleep(0.02)
+                    now = [t.spec.id for t in deployments.triggers(STAR)]
+                    if now != before:
+                        break
+                seen.append(now)
+        finally:
+            await deployments.aclose()
+            await runtime.aclose()
+    return seen
+
+
+def test_edits_to_the_folder_take_effect_without_a_restart(tmp_path: Path) -> None:
+    folder = tmp_path / "deployed"
+    folder.mkdir()
+    seen = asyncio.run(_edit_while_deployed(folder, tmp_path / "n.duckdb"))
+    assert seen == [["first"], ["renamed", "more"], []]
