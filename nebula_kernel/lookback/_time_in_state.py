@@ -6,10 +6,10 @@ Work time counts only work days (see :class:`WorkCalendar`) between ``workDaySta
 ``[start, end)``; a snapshot still current counts up to ``end`` (default: now). The result is
 in units of ``granularity``: minutes, hours, or work days (one day = the work day's length).
 
-How it runs: Python builds a calendar of the local days in the window, each with its UTC
-midnight, work window and the work seconds accumulated before it, so the work time before any
-instant ``t`` is ``W(t) = cumulative + clamp(t - work_start, 0, work_length)`` of the day holding
-``t`` (an ASOF join in DuckDB). A snapshot then adds ``W(end) - W(start)``, summed per entity.
+How it runs: the work time from the window's first local midnight to any instant ``t`` is
+``W(t) = cumulative + clamp(t - work_start, 0, work_length)`` of the local day holding ``t``,
+looked up in a table of buckets Python builds (see ``_work_time``). A snapshot then adds
+``W(end) - W(start)``, in integer microseconds, summed per entity.
 
 Incremental use: the work time of disjoint windows adds up, so after new snapshots compute the
 window ``[previous end, new end)`` and combine with :func:`merge_time_in_state`.
@@ -18,14 +18,13 @@ window ``[previous end, new end)`` and combine with :func:`merge_time_in_state`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
 from nebula_kernel._json import loads_many
 from nebula_kernel.errors import InvalidQuery
-from nebula_kernel.lookback._calendar import WorkCalendar
 from nebula_kernel.lookback._metrics import where_sql
 from nebula_kernel.lookback._paths import parse_path
 from nebula_kernel.lookback._results import ResultTable
@@ -33,11 +32,11 @@ from nebula_kernel.lookback._source import Extract, FieldSource, with_source
 from nebula_kernel.lookback._specs import (
     Moment,
     WorkHoursSpec,
-    clock_instant,
     parse_spec,
     to_instant,
 )
 from nebula_kernel.lookback._sql import Sql, sql_join
+from nebula_kernel.lookback._work_time import work_buckets
 
 if TYPE_CHECKING:
     import duckdb
@@ -45,23 +44,14 @@ if TYPE_CHECKING:
 __all__ = ["TimeInStateSpec", "merge_time_in_state", "time_in_state"]
 
 _DEFAULT_WORK_HOURS = (9 * 60, 17 * 60)
-_UNIT_SECONDS = {"minute": 60.0, "hour": 3600.0}
+_UNIT_US = {"minute": 60e6, "hour": 3600e6}
 _RESULT = "timeInState"
 
-_HEAD = (
-    "WITH cal AS (SELECT unnest(?::TIMESTAMPTZ[]) AS day_start, unnest(?::DOUBLE[]) AS cum, "
-    "unnest(?::TIMESTAMPTZ[]) AS ws, unnest(?::TIMESTAMPTZ[]) AS we), "
-    "spans AS (SELECT eid, greatest(valid_from, ?) AS a, least(valid_to, ?) AS b FROM "
-)
 _IN_WINDOW = " WHERE star = ? AND valid_from < ? AND valid_to > ? AND "
-# W(t) = cum + clamp(t - ws, 0, we - ws) for the calendar row holding t (c1 for a, c2 for b);
-# epoch() gives seconds with microseconds.
-_BODY = (
-    "), started AS (SELECT s.eid, s.b, c1.cum + least(greatest(epoch(s.a) - epoch(c1.ws), 0), "
-    "epoch(c1.we) - epoch(c1.ws)) AS wa FROM spans s ASOF JOIN cal c1 ON s.a >= c1.day_start), "
-    "per_entity AS (SELECT w.eid, sum(c2.cum + least(greatest(epoch(w.b) - epoch(c2.ws), 0), "
-    "epoch(c2.we) - epoch(c2.ws)) - w.wa) AS secs "
-    "FROM started w ASOF JOIN cal c2 ON w.b >= c2.day_start GROUP BY w.eid), "
+# The work time of a span is W(b) - W(a), each from the bucket table (see _work_time).
+_WORK_US = "), per_entity AS (SELECT s.eid, sum(({wb}) - ({wa})) AS work_us FROM spans s"
+_ALIVE = (
+    " GROUP BY s.eid), "
     # The latest snapshot before the end: the one valid at the end, found on valid time alone,
     # or for an entity deleted before the end the last one, which ends after the start.
     "alive AS (SELECT eid, type, id"
@@ -77,7 +67,7 @@ _GONE_FROM = (
     " WHERE star = ? AND valid_from < ? AND valid_to > ? AND eid IN (SELECT eid FROM per_entity "
     "EXCEPT SELECT eid FROM alive) GROUP BY eid), "
     "latest AS (SELECT * FROM alive UNION ALL SELECT * FROM gone) "
-    "SELECT l.type, l.id, p.secs / ?"
+    "SELECT l.type, l.id, p.work_us / ?"
 )
 _TAIL = " FROM per_entity p JOIN latest l USING (eid) ORDER BY l.type, l.id"
 
@@ -106,8 +96,11 @@ def time_in_state(
     if end <= start:
         raise InvalidQuery("end: end must be after start", path="end")
     opens, closes = query.work_hours(_DEFAULT_WORK_HOURS) or _DEFAULT_WORK_HOURS
-    unit = _UNIT_SECONDS.get(query.granularity, (closes - opens) * 60.0)
-    calendar = _calendar_rows(query.calendar(), start, end, opens, closes)
+    unit = _UNIT_US.get(query.granularity, (closes - opens) * 60e6)
+    buckets = work_buckets(query.calendar(), start, end, opens, closes)
+    work_us = _WORK_US.format(
+        wa=buckets.work_us_sql("s.a", "ca"), wb=buckets.work_us_sql("s.b", "cb")
+    )
 
     def fetch(source: FieldSource) -> list[Any]:
         fields = [
@@ -115,13 +108,20 @@ def time_in_state(
         ]
         aliases = [f"x{n}" for n in range(len(fields))]
         sql = (
-            Sql(_HEAD, (*calendar, start, end))
+            buckets.table_sql().wrap("WITH ", ", spans AS (SELECT eid, ")  # noqa: S608 - constant fragments and ? values
+            + buckets.offset_sql(Sql("greatest(valid_from, ?)", (start,)))
+            + " AS a, "
+            + buckets.offset_sql(Sql("least(valid_to, ?)", (end,)))
+            + " AS b FROM "
             + source.relation
             + Sql(_IN_WINDOW, (star, end, start))
             + where_sql(query.filter, "filter", source)
             + " AND "
             + where_sql(query.predicate, "predicate", source)
-            + _BODY
+            + work_us
+            + buckets.join_sql("ca", "s.a")
+            + buckets.join_sql("cb", "s.b")
+            + _ALIVE
             + sql_join("", [f.wrap(", ", " AS " + a) for f, a in zip(fields, aliases, strict=True)])
             + " FROM "
             + source.relation
@@ -172,28 +172,3 @@ def merge_time_in_state(older: ResultTable, newer: ResultTable) -> ResultTable:
         totals[key] = {**record, _RESULT: earlier + record[_RESULT]}
     ordered = [totals[key] for key in sorted(totals)]
     return ResultTable.from_records(newer.columns, ordered)
-
-
-def _calendar_rows(
-    calendar: WorkCalendar, start: datetime, end: datetime, opens: int, closes: int
-) -> tuple[list[datetime], list[float], list[datetime], list[datetime]]:
-    """Per local day from ``start``'s to ``end``'s: UTC midnight, work seconds before the day,
-    and the UTC work window (empty on days off)."""
-    tz = calendar.tz
-    day, last = calendar.local_date(start), calendar.local_date(end)
-    midnights: list[datetime] = []
-    cumulative: list[float] = []
-    work_starts: list[datetime] = []
-    work_ends: list[datetime] = []
-    total = 0.0
-    while day <= last:
-        midnight = clock_instant(day, 0, tz)
-        work_start = clock_instant(day, opens, tz)
-        work_end = clock_instant(day, closes, tz) if calendar.is_work_day(day) else work_start
-        midnights.append(midnight)
-        cumulative.append(total)
-        work_starts.append(work_start)
-        work_ends.append(work_end)
-        total += (work_end - work_start).total_seconds()
-        day += timedelta(days=1)
-    return midnights, cumulative, work_starts, work_ends
