@@ -146,10 +146,11 @@ def time_in_state(
 
 
 def _decoded(rows: Sequence[tuple[Any, ...]]) -> tuple[tuple[Any, ...], ...]:
-    """The rows with their last field values (JSON text) decoded, all in one parse."""
-    texts = [v for r in rows for v in r[3:] if v is not None]
-    values = iter(loads_many(texts) if texts else ())
-    return tuple((*r[:3], *(None if v is None else next(values) for v in r[3:])) for r in rows)
+    """The rows with their last field values (JSON text) decoded, one parse per field: column
+    by column, an absent field (None) reads as JSON null, which decodes to None too."""
+    columns = list(zip(*rows, strict=True))
+    fields = [loads_many(["null" if v is None else v for v in c]) for c in columns[3:]]
+    return tuple(zip(*columns[:3], *fields, strict=True))
 
 
 def _last_value_sql(name: str, location: str, source: FieldSource) -> Sql:
