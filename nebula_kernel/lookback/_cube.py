@@ -47,19 +47,18 @@ _TOTALS = "_Totals"
 _WHERE_STAR = " WHERE star = ? AND "
 # Every ancestor of a materialized path p, root first; a null path stays one null cell.
 _ANCESTORS = (
-    "CASE WHEN p IS NULL THEN [NULL] ELSE list_prepend('/', list_transform("
-    "range(1, len(string_split(trim(p, '/'), '/')) + 1), "
-    "lambda i: '/' || array_to_string(string_split(trim(p, '/'), '/')[1:i], '/') || '/')) END"
+    "CASE WHEN {p} IS NULL THEN [NULL] ELSE list_prepend('/', list_transform("
+    "range(1, len(string_split(trim({p}, '/'), '/')) + 1), "
+    "lambda i: '/' || array_to_string(string_split(trim({p}, '/'), '/')[1:i], '/') || '/')) END"
 )
 # Stage {dst} is stage {src} with its path column {d} replaced by each of the path's ancestors.
-_EXPAND = (
-    "up_{d} AS (SELECT p, unnest({ancestors}) AS up FROM (SELECT DISTINCT {d} AS p FROM {src})), "
-    "{dst} AS (SELECT e.* REPLACE (u.up AS {d}) FROM {src} e "
-    "JOIN up_{d} u ON e.{d} IS NOT DISTINCT FROM u.p)"
+_EXPAND = "{dst} AS (SELECT * REPLACE (unnest({ancestors}) AS {d}) FROM {src})"
+# Parameters: the grouping sets, each as the GROUPING() bits of the dimensions it totals, then
+# the set of the grand total: as with GROUPING SETS, that cell exists even over no rows.
+_SETS = (
+    " FROM (SELECT unnest(?::INTEGER[]) AS totalled) LEFT JOIN {cells} ON TRUE GROUP BY ALL "
+    "HAVING totalled = ? OR count(leaf) > 0 ORDER BY "
 )
-_SELECT = " SELECT "
-_FROM_STAGE = " FROM stage"
-_GROUP = " GROUP BY GROUPING SETS ("
 
 
 class DimensionSpec(QuerySpec):
@@ -102,6 +101,9 @@ def cube(
 
 
 def _cube_sql(query: CubeSpec, star: str, source: FieldSource) -> Sql:
+    """The leaf cells are aggregated once (``leaves``), each path expanded to its ancestors,
+    then every cell of every grouping set merges the partial aggregates of its leaves: a
+    leaf row joins each grouping set (``totalled``), with the dimensions it totals nulled."""
     plans, row_columns = plan_metrics(query.metrics, query.derived, source)
     dims = [
         text_sql(d.field, f"dimensions.{n}.field", source) for n, d in enumerate(query.dimensions)
@@ -110,7 +112,9 @@ def _cube_sql(query: CubeSpec, star: str, source: FieldSource) -> Sql:
     row_select = sql_join(", ", [d + " AS " + a for d, a in zip(dims, aliases, strict=True)])
     if row_columns.items:
         row_select = row_select + ", " + row_columns.select_sql()
-    # Ancestors are computed once per distinct path, then joined: far fewer strings to build.
+    partials = [p.partials_sql() for p in plans]
+    partial_names = [[f"m{i}_{j}" for j in range(len(p))] for i, p in enumerate(partials)]
+    columns = ", ".join(aliases)
     ctes = [
         Sql("WITH stage0 AS (SELECT ")  # noqa: S608 - constant fragments and ? values
         + row_select
@@ -120,31 +124,42 @@ def _cube_sql(query: CubeSpec, star: str, source: FieldSource) -> Sql:
         + _valid_at(query.at)
         + " AND "
         + where_sql(query.filter, "filter", source)
+        + "), leaves AS (SELECT TRUE AS leaf, "
+        + columns
+        + ", "
+        + sql_join(
+            ", ",
+            [
+                call + " AS " + name
+                for calls, names in zip(partials, partial_names, strict=True)
+                for call, name in zip(calls, names, strict=True)
+            ],
+        )
+        + " FROM stage0 GROUP BY "
+        + columns
         + ")"
     ]
+    cells = "leaves"
     for alias, dimension in zip(aliases, query.dimensions, strict=True):
         if dimension.hierarchy == "path":
-            src, dst = f"stage{len(ctes) - 1}", f"stage{len(ctes)}"
-            ctes.append(Sql(_EXPAND.format(d=alias, ancestors=_ANCESTORS, src=src, dst=dst)))
-    sets = _grouping_sets(
-        aliases, [d.hierarchy is not None for d in query.dimensions], query.totals
+            src, cells = cells, f"up_{alias}"
+            ancestors = _ANCESTORS.format(p=alias)
+            ctes.append(Sql(_EXPAND.format(d=alias, ancestors=ancestors, src=src, dst=cells)))
+    masks = _grouping_sets(
+        len(aliases), [d.hierarchy is not None for d in query.dimensions], query.totals
     )
-    columns = ", ".join(aliases)
+    cell_dims = [
+        f"CASE WHEN totalled & {1 << (len(aliases) - 1 - i)} = 0 THEN {a} END AS {a}"
+        for i, a in enumerate(aliases)
+    ]
     return (
         sql_join(", ", ctes)
-        + _SELECT
-        + columns
-        + ", GROUPING("
-        + columns
-        + "), "
-        + sql_join(", ", [p.aggregate_sql("") for p in plans])
-        + _FROM_STAGE
-        + str(len(ctes) - 1)
-        + _GROUP
-        + ", ".join("(" + ", ".join(s) + ")" for s in sets)
-        + ") ORDER BY "
-        + str(len(aliases) + 1)
-        + ", "
+        + " SELECT "
+        + ", ".join(cell_dims)
+        + ", totalled, "
+        + sql_join(", ", [p.merged_sql(n) for p, n in zip(plans, partial_names, strict=True)])
+        + Sql(_SETS.format(cells=cells), (masks, (1 << len(aliases)) - 1))
+        + "totalled, "
         + ", ".join(a + " NULLS FIRST" for a in aliases)
     )
 
@@ -156,16 +171,15 @@ def _valid_at(at: str) -> Sql:
     return Sql("valid_from <= ? AND valid_to > ?", (instant, instant))
 
 
-def _grouping_sets(
-    aliases: Sequence[str], hierarchical: Sequence[bool], totals: str
-) -> list[list[str]]:
-    """The grouping sets for ``totals``; hierarchical dimensions are in every set."""
-    fixed = [a for a, h in zip(aliases, hierarchical, strict=True) if h]
-    free = [a for a, h in zip(aliases, hierarchical, strict=True) if not h]
+def _grouping_sets(dimensions: int, hierarchical: Sequence[bool], totals: str) -> list[int]:
+    """The grouping sets for ``totals``, each as the ``GROUPING()`` bits of the dimensions it
+    totals (the first dimension is the highest bit); hierarchical dimensions are never
+    totalled."""
+    free = [1 << (dimensions - 1 - i) for i, h in enumerate(hierarchical) if not h]
     if totals == "none":
-        chosen = [free]
+        chosen: list[Sequence[int]] = [()]
     elif totals == "rollup":
-        chosen = [free[:n] for n in range(len(free), -1, -1)]
+        chosen = [free[n:] for n in range(len(free), -1, -1)]
     else:
-        chosen = [list(c) for n in range(len(free), -1, -1) for c in combinations(free, n)]
-    return [[a for a in aliases if a in fixed or a in subset] for subset in chosen]
+        chosen = [c for n in range(len(free) + 1) for c in combinations(free, n)]
+    return [sum(bits) for bits in chosen]

@@ -47,11 +47,44 @@ class MetricPlan:
         elif self.function in _SIMPLE:
             call = Sql(_SIMPLE[self.function] + "(" + str(column) + ")")
         else:
-            fraction = 0.5 if self.function == "median" else float(self.function[1:]) / 100
-            call = Sql("quantile_cont(" + str(column) + ", ?::DOUBLE)", (fraction,))
+            call = Sql("quantile_cont(" + str(column) + ", ?::DOUBLE)", (self._fraction,))
         if self.flag_column is not None:
             call = call + " FILTER (WHERE " + qualifier + self.flag_column + ")"
         return call.wrap("coalesce(", ", 0)") if self.function == "sum" else call
+
+    def partials_sql(self) -> tuple[Sql, ...]:
+        """Aggregates over the rows of a group that :meth:`merged_sql` combines across groups,
+        giving what :meth:`aggregate_sql` gives over all their rows: quantiles keep the values
+        themselves (a list), so they stay exact."""
+        if self.function == "count":
+            calls = ["count(*)" if self.input_column is None else f"count({self.input_column})"]
+        elif self.function in ("avg", "average"):
+            calls = [f"sum({self.input_column})", f"count({self.input_column})"]
+        elif self.function in _SIMPLE:
+            calls = [f"{_SIMPLE[self.function]}({self.input_column})"]
+        else:
+            calls = [f"list({self.input_column})"]
+        flag = "" if self.flag_column is None else " FILTER (WHERE " + self.flag_column + ")"
+        return tuple(Sql(call + flag) for call in calls)
+
+    def merged_sql(self, partials: Sequence[str]) -> Sql:
+        """The metric over several groups from the columns of their :meth:`partials_sql`."""
+        first = partials[0]
+        if self.function in ("count", "sum"):
+            return Sql(f"coalesce(sum({first}), 0)")
+        if self.function in ("avg", "average"):
+            return Sql(f"sum({first}) / nullif(sum({partials[1]}), 0)")
+        if self.function in _SIMPLE:
+            return Sql(f"{_SIMPLE[self.function]}({first})")
+        return Sql(
+            f"list_aggregate(flatten(list({first})), 'quantile_cont', ?::DOUBLE)",
+            (self._fraction,),
+        )
+
+    @property
+    def _fraction(self) -> float:
+        """The fraction of a quantile metric (``median`` or ``pNN``)."""
+        return 0.5 if self.function == "median" else float(self.function[1:]) / 100
 
 
 @dataclass(frozen=True, slots=True)
