@@ -75,21 +75,22 @@ def work_buckets(
     midnights: list[int] = []
     day_lengths: list[int] = []
     days: list[list[int]] = [[], [], []]  # cumulative, work start, work length
-    total = 0
+    total, midnight = 0, 0
     while day <= last:
-        midnight = _us(clock_instant(day, 0, tz), origin)
-        next_midnight = _us(clock_instant(day + timedelta(days=1), 0, tz), origin)
+        following = day + timedelta(days=1)
+        next_midnight = _us(clock_instant(following, 0, tz), origin)
         # A date with no instants of its own (a zone skipping a day) holds no work time.
         if next_midnight > midnight:
             work_start = _us(clock_instant(day, opens, tz), origin)
-            work_end = _us(clock_instant(day, closes, tz), origin)
-            length = work_end - work_start if calendar.is_work_day(day) else 0
+            length = 0
+            if calendar.is_work_day(day):
+                length = _us(clock_instant(day, closes, tz), origin) - work_start
             midnights.append(midnight)
             day_lengths.append(next_midnight - midnight)
             for column, value in zip(days, (total, work_start, length), strict=True):
                 column.append(value)
             total += length
-        day += timedelta(days=1)
+        day, midnight = following, next_midnight
     width = min(day_lengths)
     columns: tuple[list[int], ...] = ([], [], [], [], [], [], [])
     for k in range(_us(end, origin) // width + 1):
