@@ -4,6 +4,7 @@ a folder of such files deployed against a real store and runtime."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,13 @@ def test_trigger_ids_are_unique_within_a_file() -> None:
     assert problems == [(6, "duplicate trigger id 'a'")]
 
 
+def _deployments(
+    runtime: Runtime, store: nk.ResourceStore, folder: Path, report: Callable[[str], object]
+) -> Deployments:
+    state = DuckDbTriggerState(store.repo.connection_for_queries())
+    return Deployments(runtime, store, state, folder=folder, default_star=STAR, report=report)
+
+
 async def _deploy(folder: Path, db: Path) -> tuple[list[str], list[str], list[str]]:
     """Deploy ``folder``; put a Task to Done; returns problems, trigger ids, started runs."""
     problems: list[str] = []
@@ -87,14 +95,7 @@ async def _deploy(folder: Path, db: Path) -> tuple[list[str], list[str], list[st
         store.create_star(STAR)
         store.define_type("Task", json_schema={"type": "object"}, star=STAR)
         runtime = open_runtime(store=store)
-        deployments = Deployments(
-            runtime,
-            store,
-            DuckDbTriggerState(store.repo.connection_for_queries()),
-            folder=folder,
-            default_star=STAR,
-            report=problems.append,
-        )
+        deployments = _deployments(runtime, store, folder, problems.append)
         try:
             deployments.start()
             store.put("Task", "t-1", {"state": "Done"}, star=STAR)
@@ -159,14 +160,7 @@ async def _edit_while_deployed(folder: Path, db: Path) -> list[list[str]]:
     with nk.open_store(db) as store:
         store.create_star(STAR)
         runtime = open_runtime(store=store)
-        deployments = Deployments(
-            runtime,
-            store,
-            DuckDbTriggerState(store.repo.connection_for_queries()),
-            folder=folder,
-            default_star=STAR,
-            report=lambda problem: None,
-        )
+        deployments = _deployments(runtime, store, folder, lambda problem: None)
         file = folder / "a.workflow.yaml"
         edits = [  # the file's text after each edit; None: the file is deleted
             HEAD + "  - {kind: cron, id: first, schedule: '@daily'}\n",
