@@ -25,6 +25,7 @@ from nebula_server._workflow_models import (
     ExpressionCheckOut,
     JournalOut,
     StartExecutionIn,
+    TriggerListOut,
     ValidateIn,
     ValidationOut,
     WorkflowFileIn,
@@ -219,7 +220,8 @@ ROUTES: tuple[Route, ...] = (
         {
             "get": Operation(
                 "The cron and resource-change triggers this server runs for the star (from "
-                "the workflow files of its `workflow_deployments` folder)"
+                "the workflow files of its `workflow_deployments` folder)",
+                response=TriggerListOut,
             ),
         },
     ),

@@ -18,6 +18,8 @@ __all__ = [
     "ExpressionCheckOut",
     "JournalOut",
     "StartExecutionIn",
+    "TriggerListOut",
+    "TriggerOut",
     "ValidateIn",
     "ValidationOut",
     "WorkflowFileIn",
@@ -136,6 +138,29 @@ class ExecutionOut(BaseModel):
 
 class ExecutionListOut(BaseModel):
     executions: list[ExecutionSummaryOut]
+
+
+class TriggerOut(BaseModel):
+    """A deployed trigger: its spec as written (``kind`` says which fields it has), the star its
+    runs belong to, its workflow and the file it comes from."""
+
+    kind: Literal["cron", "resource_change"]
+    id: str
+    star: str
+    workflow_id: str
+    file: str
+    schedule: str | None = None
+    timezone: str | None = None
+    catch_up: Literal["skip", "latest", "all"] | None = None
+    max_catch_up: int | None = None
+    type: str | None = None
+    resource_id: str | None = None
+    ops: list[Literal["put", "delete"]] | None = None
+    where: dict[str, Any] | None = None
+
+
+class TriggerListOut(BaseModel):
+    triggers: list[TriggerOut]
 
 
 class PlanNodeOut(BaseModel):

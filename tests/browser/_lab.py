@@ -101,6 +101,8 @@ def running_lab(base: Path, log: Path, *, start_timeout_s: float = 90.0) -> Iter
                 # window.jupyterapp: tests wait for `restored` and may run commands.
                 "--LabApp.expose_app_in_browser=True",
                 "--ServerApp.log_level=WARN",
+                # As scripts/run does: the example folder's triggers run.
+                "--NebulaApp.workflow_deployments=deployed",
             ],
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -54,3 +54,21 @@ def test_an_execution_appears_with_its_live_status(page: Page, lab: LabServer) -
     assert started.status_code == 201, started.text
     expect(run).to_contain_text("greeting")
     expect(page.get_by_test_id("nebula-execution-status-browser-run-1")).to_have_text("completed")
+
+
+def test_a_deployed_trigger_is_listed_and_starts_runs_that_show_live(
+    page: Page, lab: LabServer
+) -> None:
+    star = lab.default_star()
+    open_sidebar(page)
+    trigger = page.get_by_test_id("nebula-trigger-task-done")
+    expect(trigger).to_contain_text("task-done-log")
+    expect(trigger).to_contain_text("put of Task")
+
+    lab.api("PUT", f"stars/{star}/types/Task", {"json_schema": {"type": "object"}})
+    saved = lab.api("PUT", f"stars/{star}/resources/Task/browser-task", {"state": "Done"})
+
+    assert saved.status_code in (200, 201), saved.text
+    runs = page.locator("[data-testid^='nebula-execution-status-change']")
+    expect(runs).to_have_count(1)
+    expect(runs).to_have_text("completed")

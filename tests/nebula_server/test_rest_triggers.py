@@ -14,6 +14,7 @@ from nebula_kernel.auth import Principal
 from nebula_kernel.drivers.duckdb import DuckDbTriggerState
 from nebula_kernel.workflows import Deployments
 from nebula_server._engine import Engines, execution_principal
+from nebula_server._workflow_models import TriggerListOut
 
 Api = Callable[..., Awaitable[tuple[int, dict[str, Any], Any]]]
 
@@ -100,6 +101,7 @@ async def test_the_triggers_of_valid_files_are_listed_for_their_star(
     await _deployed(engines)
     status, _, body = await api("GET", f"stars/{STAR}/triggers")
     assert status == 200, body
+    TriggerListOut.model_validate(body)
     by_id = {t["id"]: t for t in body["triggers"]}
     assert set(by_id) == {"task-done", "nightly-report"}  # broken.workflow.yaml left out
     assert by_id["nightly-report"] | {"file": None} == by_id["nightly-report"] | {

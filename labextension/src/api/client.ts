@@ -17,6 +17,7 @@ import type {
   DeleteOp,
   ResourceOut,
   StartExecutionIn,
+  TriggerListOut,
   ValidateIn,
   ValidationOut,
   WorkflowFileIn,
@@ -251,5 +252,10 @@ export class NebulaApi {
 
   resumeExecution(star: string, id: string): Promise<ExecutionOut> {
     return this.request('POST', ['stars', star, 'executions', id, 'resume']);
+  }
+
+  /** The triggers the server runs for the star (its deployed workflow files). */
+  triggers(star: string): Promise<TriggerListOut> {
+    return this.request('GET', ['stars', star, 'triggers']);
   }
 }

@@ -284,6 +284,27 @@ export interface TransactionIn {
   ops: (PutOp | DeleteOp)[];
 }
 
+export interface TriggerListOut {
+  triggers: TriggerOut[];
+}
+
+/** A deployed trigger: its spec as written (``kind`` says which fields it has), the star its runs belong to, its workflow and the file it comes from. */
+export interface TriggerOut {
+  kind: "cron" | "resource_change";
+  id: string;
+  star: string;
+  workflow_id: string;
+  file: string;
+  schedule?: string | null;
+  timezone?: string | null;
+  catch_up?: "skip" | "latest" | "all" | null;
+  max_catch_up?: number | null;
+  type?: string | null;
+  resource_id?: string | null;
+  ops?: ("put" | "delete")[] | null;
+  where?: { [key: string]: unknown } | null;
+}
+
 export interface Unsubscribe {
   type: "unsubscribe";
   id: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import type { NebulaApi } from '../api';
+import { NebulaApiError, type NebulaApi } from '../api';
 import type { ISubscriptionHandlers, LiveClient } from '../live';
 import { SidebarModel } from './model';
 
@@ -13,7 +13,21 @@ function fakes() {
     stars: () => Promise.resolve({ stars: ['u.g.s'], default: 'u.g.s' }),
     types: () => later([{ name: 'Order', versions: [] }]),
     resources: () => Promise.resolve([{ id: 'a', etag: 'e1', changed_by: 'x' }]),
-    executions: () => Promise.resolve({ executions: [] })
+    executions: () => Promise.resolve({ executions: [] }),
+    triggers: () =>
+      Promise.resolve({
+        triggers: [
+          {
+            kind: 'cron',
+            id: 'nightly',
+            star: 'u.g.s',
+            workflow_id: 'report',
+            file: 'report.workflow.yaml',
+            schedule: '30 2 * * *',
+            timezone: 'UTC'
+          }
+        ]
+      })
   } as unknown as NebulaApi;
   const handlers: ISubscriptionHandlers[] = [];
   const live = {
@@ -62,5 +76,30 @@ describe('SidebarModel', () => {
     const types = model.stars.get('u.g.s')!.types;
     expect(types.get('Order')!.resources.size).toBe(0);
     expect([...types.keys()]).toEqual(['Invoice', 'Order']);
+  });
+
+  it('reads the triggers deployed for a star with it', async () => {
+    const { api, live, release } = fakes();
+    const model = new SidebarModel(api, live);
+    const loading = model.load();
+    await tick();
+    release();
+    await loading;
+    const { unavailable, items } = model.stars.get('u.g.s')!.triggers;
+    expect(unavailable).toBeNull();
+    expect(items.map(t => [t.id, t.workflow_id])).toEqual([['nightly', 'report']]);
+  });
+
+  it('says why triggers are missing when the server has no route for them', async () => {
+    const { api, live, release } = fakes();
+    api.triggers = () => Promise.reject(new NebulaApiError('not_found', 'no route', 404));
+    const model = new SidebarModel(api, live);
+    const loading = model.load();
+    await tick();
+    release();
+    await loading;
+    const { unavailable, items } = model.stars.get('u.g.s')!.triggers;
+    expect(unavailable).toBe('This server does not list triggers (no triggers route).');
+    expect(items).toEqual([]);
   });
 });

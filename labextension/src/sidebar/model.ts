@@ -4,12 +4,14 @@
  *
  * Each expanded star has two subscriptions: `resources` (every change in the star: an event
  * puts or removes one resource in the tree) and `executions` (each journal entry carries the
- * execution's status). A `resync` re-reads the star from REST.
+ * execution's status). A `resync` re-reads the star from REST. The triggers the server runs for
+ * the star (from its deployed workflow files) are read with the star; the refresh command
+ * reads them again.
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { NebulaApi, NebulaApiError } from '../api';
-import type { ExecutionSummaryOut, ResourceOut } from '../generated/models';
+import type { ExecutionSummaryOut, ResourceOut, TriggerOut } from '../generated/models';
 import type { ILiveSubscription, LiveClient } from '../live';
 
 const RESOURCES_PER_TYPE = 500;
@@ -32,6 +34,12 @@ export interface IExecutionsState {
   items: Map<string, ExecutionSummaryOut>;
 }
 
+export interface ITriggersState {
+  /** Why triggers cannot be shown (e.g. the server has no triggers route). */
+  unavailable: string | null;
+  items: TriggerOut[];
+}
+
 export interface IStarNode {
   star: string;
   expanded: boolean;
@@ -39,6 +47,7 @@ export interface IStarNode {
   error: string | null;
   types: Map<string, ITypeNode>;
   executions: IExecutionsState;
+  triggers: ITriggersState;
   /** Changes received while a read is in flight: applied again on top of what it returns. */
   duringLoad: IChangeEvent[] | null;
 }
@@ -62,6 +71,14 @@ interface IExecutionEvent {
 
 function item(resource: Pick<ResourceOut, 'id' | 'etag' | 'changed_by'>): IResourceItem {
   return { id: resource.id, etag: resource.etag, changedBy: resource.changed_by };
+}
+
+/** Why a star's `list` (executions, triggers) could not be read, for the panel to say. */
+function unavailable(list: string, error: unknown): string {
+  if (error instanceof NebulaApiError && error.status === 404) {
+    return `This server does not list ${list} (no ${list} route).`;
+  }
+  return `The ${list} could not be read: ${(error as Error).message}`;
 }
 
 function sortedMap<V>(map: Map<string, V>): Map<string, V> {
@@ -100,6 +117,7 @@ export class SidebarModel {
             error: null,
             types: new Map(),
             executions: { unavailable: null, items: new Map() },
+            triggers: { unavailable: null, items: [] },
             duringLoad: null
           });
         }
@@ -210,7 +228,17 @@ export class SidebarModel {
     missed.forEach(change => this.applyChange(node, change));
     node.loading = false;
     this.emit();
-    await this.loadExecutions(node);
+    await Promise.all([this.loadExecutions(node), this.loadTriggers(node)]);
+  }
+
+  private async loadTriggers(node: IStarNode): Promise<void> {
+    try {
+      const { triggers } = await this.api.triggers(node.star);
+      node.triggers = { unavailable: null, items: triggers };
+    } catch (error) {
+      node.triggers = { unavailable: unavailable('triggers', error), items: [] };
+    }
+    this.emit();
   }
 
   private async loadExecutions(node: IStarNode): Promise<void> {
@@ -221,13 +249,7 @@ export class SidebarModel {
         items: new Map(executions.map(e => [e.id, e]))
       };
     } catch (error) {
-      const missing = error instanceof NebulaApiError && error.status === 404;
-      node.executions = {
-        unavailable: missing
-          ? 'This server does not list executions yet (no executions route).'
-          : `Executions could not be read: ${(error as Error).message}`,
-        items: new Map()
-      };
+      node.executions = { unavailable: unavailable('executions', error), items: new Map() };
     }
     this.emit();
   }

@@ -3,6 +3,7 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import * as React from 'react';
 
 import { shortTime, testId } from '../format';
+import type { TriggerOut } from '../generated/models';
 import type { LiveClient, LiveStatus } from '../live';
 import { IStarNode, ITypeNode, SidebarModel } from './model';
 
@@ -118,6 +119,44 @@ function Executions(props: { node: IStarNode }): JSX.Element {
   );
 }
 
+/** What starts a trigger's runs, in a few words: its schedule, or the changes it watches. */
+function describeTrigger(t: TriggerOut): string {
+  if (t.kind === 'cron') {
+    return `${t.schedule} (${t.timezone})`;
+  }
+  const ops = (t.ops ?? ['put', 'delete']).join('/');
+  return `${ops} of ${t.type}${t.resource_id ? `/${t.resource_id}` : ''}`;
+}
+
+function Triggers(props: { node: IStarNode }): JSX.Element | null {
+  const { unavailable, items } = props.node.triggers;
+  if (unavailable === null && items.length === 0) {
+    return null; // nothing deployed for this star: no section at all
+  }
+  return (
+    <section className="jp-NebulaSidebar-triggers" data-testid="nebula-triggers">
+      <h3 className="jp-NebulaSidebar-heading">Triggers</h3>
+      {unavailable !== null ? (
+        <p className="jp-NebulaSidebar-note">{unavailable}</p>
+      ) : (
+        <ul className="jp-NebulaSidebar-list">
+          {items.map(t => (
+            <li
+              key={t.id}
+              className="jp-NebulaSidebar-trigger"
+              data-testid={testId('nebula-trigger', t.id)}
+              title={`${t.id}: starts ${t.workflow_id} (${t.file})`}
+            >
+              <span className="jp-NebulaSidebar-name">{t.workflow_id}</span>
+              <span className="jp-NebulaSidebar-detail">{describeTrigger(t)}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 function StarSection(props: {
   node: IStarNode;
   model: SidebarModel;
@@ -158,6 +197,7 @@ function StarSection(props: {
             </ul>
           )}
           <Executions node={node} />
+          <Triggers node={node} />
         </div>
       )}
     </li>
