@@ -8,9 +8,18 @@ from playwright.sync_api import Page, expect
 
 from tests.browser._lab import LabServer
 
-__all__ = ["define_type", "open_inspector", "open_sidebar", "put_resource"]
+__all__ = ["define_type", "open_inspector", "open_sidebar", "put_resource", "run_command"]
 
 OBJECT_SCHEMA: dict[str, Any] = {"type": "object"}
+
+
+def run_command(page: Page, command: str, args: dict[str, Any] | None = None) -> None:
+    """Run a JupyterLab command and wait until it is done. What it returns is dropped: often a
+    widget, whose object graph reaches the whole application and is too deep to send back."""
+    page.evaluate(
+        "async ([command, args]) => { await window.jupyterapp.commands.execute(command, args); }",
+        [command, args or {}],
+    )
 
 
 def define_type(lab: LabServer, name: str, schema: dict[str, Any] = OBJECT_SCHEMA) -> None:

@@ -13,8 +13,8 @@ pytest.mark.browser``, so ``-m browser`` / ``-m 'not browser'`` select them):
   API, no browser download. Missing Chromium skips these tests, except under ``CI=true`` where
   it fails them: CI never silently skips the browser.
 - ``page`` (per test): a new browser context on JupyterLab, the splash screen gone and the
-  layout restored. ``window.jupyterapp`` is the application, e.g. ``page.evaluate("() =>
-  window.jupyterapp.commands.execute('nebula:refresh')")``. After the test, pass or fail, a
+  layout restored. ``window.jupyterapp`` is the application; ``_nebula.run_command(page,
+  "nebula:refresh")`` runs one of its commands. After the test, pass or fail, a
   screenshot is saved to ``artifacts/screenshots/<test name>.png``.
 - ``kernel_code`` (session): ``kernel_code(source)`` runs Python in a kernel that the Jupyter
   server started (so ``nk.connect()`` finds the server) and returns its stdout.

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser._lab import LabServer
-from tests.browser._nebula import define_type, put_resource
+from tests.browser._nebula import define_type, put_resource, run_command
 
 pytestmark = pytest.mark.browser
 
@@ -16,11 +16,8 @@ def test_a_time_series_is_drawn(page: Page, lab: LabServer) -> None:
     define_type(lab, "Gauge")
     for n in range(3):
         put_resource(lab, "Gauge", f"g-{n}", {"level": n, "status": "open"})
-    page.evaluate(
-        "() => window.jupyterapp.commands.execute('apputils:change-theme',"
-        " {theme: 'JupyterLab Dark'})"
-    )
-    page.evaluate("() => window.jupyterapp.commands.execute('nebula:new-lookback-chart')")
+    run_command(page, "apputils:change-theme", {"theme": "JupyterLab Dark"})
+    run_command(page, "nebula:new-lookback-chart")
     page.get_by_test_id("nebula-lookback-type").select_option("Gauge")
     page.get_by_test_id("nebula-lookback-run").click()
 

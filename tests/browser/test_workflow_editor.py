@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser._lab import LabServer
+from tests.browser._nebula import run_command
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +60,7 @@ def _connect(page: Page, source: str, target: str) -> None:
 
 def _open(page: Page, name: str = FILE, first_node: str = "greet") -> None:
     """Open a file the way a double-click does: with its default widget factory."""
-    page.evaluate("path => window.jupyterapp.commands.execute('docmanager:open', {path})", name)
+    run_command(page, "docmanager:open", {"path": name})
     expect(_editor(page).get_by_test_id("wf-editor")).to_be_visible()
     expect(_node(page, first_node)).to_be_visible()
 
@@ -196,7 +197,7 @@ def test_a_running_execution_follows_the_server_live(page: Page, lab: LabServer)
 
 
 def test_new_workflow_starts_a_valid_file_in_the_editor(page: Page, lab: LabServer) -> None:
-    page.evaluate("() => window.jupyterapp.commands.execute('nebula-workflow:create-new')")
+    run_command(page, "nebula-workflow:create-new")
     editor = _editor(page)
     expect(editor.get_by_test_id("wf-node-hello")).to_be_visible()
     expect(editor.get_by_test_id("wf-problems-none")).to_be_visible()
