@@ -41,6 +41,16 @@ function fakes() {
 
 const tick = () => new Promise(resolve => setTimeout(resolve, 0));
 
+/** A model with its stars loaded, the REST answers released once it has subscribed. */
+async function loaded(api: NebulaApi, live: LiveClient, release: () => void) {
+  const model = new SidebarModel(api, live);
+  const loading = model.load();
+  await tick();
+  release();
+  await loading;
+  return model;
+}
+
 describe('SidebarModel', () => {
   it('keeps a change that arrives while the tree is being read', async () => {
     const { api, live, handlers, release } = fakes();
@@ -60,11 +70,7 @@ describe('SidebarModel', () => {
 
   it('removes a deleted resource and adds a new type on the fly', async () => {
     const { api, live, handlers, release } = fakes();
-    const model = new SidebarModel(api, live);
-    const loading = model.load();
-    await tick();
-    release();
-    await loading;
+    const model = await loaded(api, live, release);
     handlers[0].onEvent(
       { op: 'delete', type: 'Order', id: 'a', changed_by: 'x', resource: { etag: 'e3' } },
       6
@@ -80,11 +86,7 @@ describe('SidebarModel', () => {
 
   it('reads the triggers deployed for a star with it', async () => {
     const { api, live, release } = fakes();
-    const model = new SidebarModel(api, live);
-    const loading = model.load();
-    await tick();
-    release();
-    await loading;
+    const model = await loaded(api, live, release);
     const { unavailable, items } = model.stars.get('u.g.s')!.triggers;
     expect(unavailable).toBeNull();
     expect(items.map(t => [t.id, t.workflow_id])).toEqual([['nightly', 'report']]);
@@ -93,11 +95,7 @@ describe('SidebarModel', () => {
   it('says why triggers are missing when the server has no route for them', async () => {
     const { api, live, release } = fakes();
     api.triggers = () => Promise.reject(new NebulaApiError('not_found', 'no route', 404));
-    const model = new SidebarModel(api, live);
-    const loading = model.load();
-    await tick();
-    release();
-    await loading;
+    const model = await loaded(api, live, release);
     const { unavailable, items } = model.stars.get('u.g.s')!.triggers;
     expect(unavailable).toBe('This server does not list triggers (no triggers route).');
     expect(items).toEqual([]);
