@@ -549,18 +549,26 @@ class Runtime:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reaper
-        for execution in list(self._active.values()):
-            if execution._scheduler is not None:
-                execution._scheduler.stop(Outcome("abandoned"))
-            if execution._task is not None:
-                with contextlib.suppress(Exception):
-                    await execution._task
-            with contextlib.suppress(NebulaError):  # a failed journal: the lease lapses instead
-                await asyncio.wrap_future(self._writer.release_lease(execution.id, self.holder))
+        # Until none is left: a start or resume whose commit was in flight when closing began
+        # begins while the others are awaited, and must not outlive the loop either.
+        while self._active:
+            for execution in list(self._active.values()):
+                await self._abandon(execution)
         await self._services.aclose()
         await asyncio.to_thread(self._writer.close)
         if self._owns_repo:
             self._repo.close()
+
+    async def _abandon(self, execution: Execution) -> None:
+        """Stop a run of this runtime and let go of it: it stays ``running`` for another."""
+        if execution._scheduler is not None:
+            execution._scheduler.stop(Outcome("abandoned"))
+        if execution._task is not None:
+            with contextlib.suppress(Exception):
+                await execution._task
+        self._active.pop(execution.id, None)
+        with contextlib.suppress(NebulaError):  # a failed journal: the lease lapses instead
+            await asyncio.wrap_future(self._writer.release_lease(execution.id, self.holder))
 
     async def __aenter__(self) -> Runtime:
         return self
