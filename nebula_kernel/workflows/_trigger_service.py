@@ -93,7 +93,7 @@ class TriggerService:
             for change in changes:
                 since = self._runtime.last_numbered_execution(change_fire_prefix(change))
                 reader = None if acting_as is None else acting_as(change.star)
-                self.add_change(change, workflow, store, since=since, principal=reader)
+                self._subscribe(change, workflow, store, since, reader)
         except BaseException:
             for subscription in self._subscriptions[subscribed:]:
                 subscription.close()
@@ -153,6 +153,17 @@ class TriggerService:
         ``since`` resumes after a restart; ``principal`` is who reads the changes (default: the
         store's)."""
         self._runtime.plan(workflow)
+        self._subscribe(trigger, workflow, store, since, principal)
+
+    def _subscribe(
+        self,
+        trigger: ResourceChangeTrigger,
+        workflow: WorkflowDefinition | Workflow,
+        store: ResourceStore,
+        since: int | None,
+        principal: Principal | None,
+    ) -> None:
+        """:meth:`add_change` for a workflow already planned."""
         loop = asyncio.get_running_loop()
 
         def on_fire(fire_id: str, document: dict[str, Any]) -> None:  # dispatcher thread

@@ -85,16 +85,6 @@ def to_trigger(
 
     if isinstance(spec, CronTriggerSpec):
         return CronTrigger(spec.id, spec.schedule, spec.timezone, spec.catch_up, spec.max_catch_up)
-    trigger = ResourceChangeTrigger(
-        spec.id,
-        spec.star or star,
-        spec.type,
-        spec.resource_id,
-        frozenset(spec.ops),
-        spec.where,
+    return ResourceChangeTrigger(
+        spec.id, spec.star or star, spec.type, spec.resource_id, frozenset(spec.ops), spec.where
     )
-    if spec.where is not None:
-        from nebula_kernel.lookback import parse_filter
-
-        parse_filter(spec.where, location="where")
-    return trigger

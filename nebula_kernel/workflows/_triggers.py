@@ -54,6 +54,12 @@ class ResourceChangeTrigger:
                 f"'delete', not {sorted(self.ops)!r}.",
                 trigger=self.id,
             )
+        if self.where is not None and not callable(self.where):
+            # A filter document is refused here, where the trigger is defined, not at the
+            # first subscription (the store parses it again then: once per deployment).
+            from nebula_kernel.lookback import parse_filter
+
+            parse_filter(self.where, location="where")
 
     def accepts(self, change: Change) -> bool:
         """Whether the change's star, type, id and operation match (the filter is the store's)."""

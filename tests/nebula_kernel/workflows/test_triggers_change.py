@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 import nebula_kernel as nk
-from nebula_kernel.errors import InvalidDefinition, InvalidIdentifier
+from nebula_kernel.errors import InvalidDefinition, InvalidIdentifier, InvalidQuery
 from nebula_kernel.workflows._triggers import (
     ResourceChangeTrigger,
     change_fire_id,
@@ -134,3 +134,5 @@ def test_invalid_specs_are_refused() -> None:
         ResourceChangeTrigger("x", STAR, "bad type!")
     with pytest.raises(InvalidDefinition, match="ops"):
         ResourceChangeTrigger("x", STAR, "Ticket", ops=frozenset({"update"}))  # type: ignore[arg-type]
+    with pytest.raises(InvalidQuery, match=r"\$near"):
+        ResourceChangeTrigger("x", STAR, "Ticket", where={"state": {"$near": 1}})
