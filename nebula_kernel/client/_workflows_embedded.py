@@ -10,6 +10,8 @@ store's principal and default star, as the server's handlers do with the caller'
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import threading
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -27,7 +29,10 @@ __all__ = ["EmbeddedBackend"]
 T = TypeVar("T")
 
 # As the server's default: a run a previous kernel left behind is resumed at once on open.
+_log = logging.getLogger("nebula.workflows")
 _REAPER_INTERVAL_S = 5.0
+# How long closing waits for tasks the runtime left to finish once cancelled.
+_DRAIN_TIMEOUT_S = 5.0
 
 
 class EmbeddedBackend:
@@ -153,6 +158,21 @@ class EmbeddedBackend:
             self._stop_loop()
 
     def _stop_loop(self) -> None:
+        # Whatever the runtime left (it should leave nothing), no task outlives its loop: a task
+        # destroyed pending after the loop closed fails its coroutine's cleanup at random times.
+        drained = asyncio.run_coroutine_threadsafe(_cancel_pending(), self._loop)
+        with contextlib.suppress(Exception):
+            drained.result(timeout=_DRAIN_TIMEOUT_S)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
+
+
+async def _cancel_pending() -> None:
+    """Cancel every other task of the running loop and wait for them to finish."""
+    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    if pending:
+        _log.warning("closing workflows left %d task(s): %s", len(pending), pending)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
