@@ -6,9 +6,9 @@ query's source (the typed projection when current, else the JSON of ``snapshots`
 
     WITH point   AS (the read point: the star's newest commit, or the one passed back),
          visible AS (the star's rows as of that point, kept to those valid at __At if any),
-         hits    AS (the matches' sids and sort keys, with count(*) OVER () as the total,
-                     sorted and cut to the page)
-    SELECT point, total, the page's meta fields FROM point LEFT JOIN (hits JOIN visible)
+         hits    AS (the matches' sids, sort keys and meta fields, with count(*) OVER () as
+                     the total, sorted and cut to the page)
+    SELECT point, total, the page's meta fields FROM point LEFT JOIN hits
 
 The second fetches the page's documents (the value, previous values, fields inside them) from
 ``snapshots`` by ``sid``, a primary-key lookup; they never change once written.
@@ -65,6 +65,7 @@ _VALID_AT_SQL: Final = " AND valid_from <= ? AND valid_to > ?"
 # Output fields read from the documents, by sid, rather than from the query's source.
 _DOCUMENT_DECODES: Final = frozenset({Decode.VALUE, Decode.JSON})
 _SORT_ALIASES: Final = tuple(f"k{n}" for n in range(32))
+_META_ALIASES: Final = tuple(f"m{n}" for n in range(32))
 
 
 def find(
@@ -107,7 +108,7 @@ def _find(
     else:
         point_sql, point_params = GIVEN_POINT_SQL, [plan.given.sid, plan.given.at_us]
     visible_sql, visible_params = _visible(source, star, plan.seen, at)
-    hits_sql, hits_params = _hits(keys, where, where_params)
+    hits_sql, hits_params = _hits(keys, meta, where, where_params)
     sql = (
         "WITH point AS (" + point_sql + "), "  # noqa: S608 - constant fragments, ? values
         "visible AS "
@@ -117,8 +118,8 @@ def _find(
         + "), "
         "hits AS (" + hits_sql + " LIMIT ? OFFSET ?) "
         "SELECT point.sid, point.at_us, hits.total, hits.sid"
-        + "".join(", " + f.sql for f in meta)
-        + " FROM point LEFT JOIN (hits JOIN visible USING (sid)) ON TRUE ORDER BY "
+        + "".join(", hits." + alias for alias in _META_ALIASES[: len(meta)])
+        + " FROM point LEFT JOIN hits ON TRUE ORDER BY "
         + _order_by(keys, "hits.")
     )
     params = [*point_params, *visible_params, *hits_params, parsed.pagesize, parsed.start]
@@ -179,11 +180,19 @@ def _visible(
 
 
 def _hits(
-    keys: Sequence[SortKey], where: str, where_params: Sequence[Any]
+    keys: Sequence[SortKey],
+    meta: Sequence[OutputField],
+    where: str,
+    where_params: Sequence[Any],
 ) -> tuple[str, list[Any]]:
-    """Matching sids with the total and sort keys (aliased k0, k1, …), sorted, not yet cut."""
+    """Matching sids with the total, sort keys (aliased k0, k1, …) and meta fields (m0, m1,
+    …), sorted, not yet cut. The meta fields come along rather than from a join of the page
+    back onto ``visible``, which would read the star's rows a second time."""
     aliases = _SORT_ALIASES[: len(keys)]
     select = "".join(", " + k.sql + " AS " + a for k, a in zip(keys, aliases, strict=True))
+    select += "".join(
+        ", " + f.sql + " AS " + a for f, a in zip(meta, _META_ALIASES[: len(meta)], strict=True)
+    )
     sql = (
         "SELECT sid, count(*) OVER () AS total"  # noqa: S608 - constant fragments, ? values
         + select
