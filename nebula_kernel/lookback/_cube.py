@@ -119,7 +119,7 @@ def _cube_sql(query: CubeSpec, star: str, source: FieldSource) -> Sql:
         Sql("WITH stage0 AS (SELECT ")  # noqa: S608 - constant fragments and ? values
         + row_select
         + " FROM "
-        + source.relation
+        + source.rows(current=query.at == "current")
         + Sql(_WHERE_STAR, (star,))
         + _valid_at(query.at)
         + " AND "

@@ -58,8 +58,6 @@ _VISIBLE_SELECT: Final = (
     "AS valid_to) FROM "
 )
 _VISIBLE_WHERE: Final = " WHERE star = ? AND sid <= ?"
-# The documents of a page's rows, when the source has projected columns only.
-_DOCUMENTS_SQL: Final = "(SELECT sid, value, previous_values FROM snapshots)"
 # Parameters: t, then the earlier of t and closed_by (a row closed after closed_by is open).
 _VALID_AT_SQL: Final = " AND valid_from <= ? AND valid_to > ?"
 # Output fields read from the documents, by sid, rather than from the query's source.
@@ -172,7 +170,9 @@ def _instant(at: str | None, seen: Visibility) -> datetime | None:
 def _visible(
     source: FieldSource, star: str, seen: Visibility, at: datetime | None
 ) -> tuple[str, list[Any]]:
-    sql = _VISIBLE_SELECT + source.relation + _VISIBLE_WHERE
+    # Seeing everything at its last instant reads exactly the open rows.
+    current = seen == EVERYTHING and at is not None and at >= seen.closed_by
+    sql = _VISIBLE_SELECT + source.rows(current=current) + _VISIBLE_WHERE
     params: list[Any] = [seen.closed_by, star, seen.max_sid]
     if at is None:
         return sql, params

@@ -63,6 +63,13 @@ class FieldSource:
     columns: Mapping[tuple[str, str], str] | None = None
     unprojected: frozenset[tuple[str, str]] = frozenset()
     before_change: bool = False
+    current_relation: str | None = None
+
+    def rows(self, *, current: bool) -> str:
+        """The relation to read: the open rows' own when the query reads only those."""
+        if current and self.current_relation is not None:
+            return self.current_relation
+        return self.relation
 
     @property
     def changed_nothing_sql(self) -> str:

@@ -8,6 +8,9 @@ top-level key of ``value`` and of ``previous_values``, the five readings of ``_s
 would evaluate, computed once. Columns are named by slot (``f3_t``);
 ``lookback_projection_fields`` maps a (document, key) to its slot. Keys appear as they are
 first seen, up to :data:`MAX_FIELDS`; a query reading any other path runs on the JSON.
+``lookback_current`` holds the same columns for the rows still open (one per live resource): a
+query of the current state (a cube's default ``__At``) scans those instead of picking them out
+of the whole history.
 
 Maintenance happens at query time, from the Lookback side: the writers only ever append
 snapshots (growing ``sid``) and close open ones (``valid_to`` set once), and a close that comes
@@ -15,9 +18,10 @@ without a new snapshot (a delete) is logged in ``changes``. So the fingerprint (
 highest ``sid`` of ``snapshots``, count of ``changes``) moves with every write; while it matches
 the one recorded, the projection is current (one cheap statement per query). Otherwise one
 transaction appends the new snapshots in one ``INSERT … SELECT`` (each document parsed once),
-copies ``valid_to`` onto the rows that were open and are closed now, and records each star's read
-point. If the projected rows are no longer a prefix of ``snapshots`` (rows were removed), the
-projection is rebuilt. A read-only connection uses the projection only while it is current.
+copies ``valid_to`` onto the rows that were open and are closed now (dropping them from
+``lookback_current``, which gains the new open rows), and records each star's read point. If
+the projected rows are no longer a prefix of ``snapshots`` (rows were removed), the projection
+is rebuilt. A read-only connection uses the projection only while it is current.
 """
 
 from __future__ import annotations
@@ -75,6 +79,12 @@ _CHECK: Final = (
     "FROM lookback_projection_state s, "
     "(SELECT count(*) AS n, coalesce(max(sid), 0) AS m FROM snapshots) f"
 )
+# Created from the projection, so an older store whose projection predates it gets its rows.
+_CURRENT_TABLE: Final = (
+    "CREATE TABLE IF NOT EXISTS lookback_current AS SELECT * FROM lookback_projection "  # noqa: S608 - constants only
+    "WHERE valid_to = " + OPEN_END_SQL
+)
+_PROJECTED_TABLES: Final = ("lookback_projection", "lookback_current")
 _POINT_SQL: Final = "SELECT max_sid AS sid, at_us FROM lookback_projection_stars WHERE star = ?"
 # Parameter: the projected stars (one with no snapshots yet has the point 0:0).
 _STAR_POINTS: Final = (
@@ -90,6 +100,10 @@ _CLOSE_OPEN_ROWS: Final = (
     + OPEN_END_SQL
     + " AND s.valid_to <> "
     + OPEN_END_SQL
+)
+_DROP_CLOSED_CURRENT: Final = (
+    "DELETE FROM lookback_current USING snapshots s WHERE lookback_current.sid = s.sid "  # noqa: S608 - constants only
+    "AND s.valid_to <> " + OPEN_END_SQL
 )
 # The extraction of one slot from the element its document yielded (``{e}``).
 _FROM_ELEMENT: Final = {
@@ -108,7 +122,8 @@ _COLUMN_TYPES: Final = {
 }
 _DOCUMENTS: Final = ("value", "previous_values")
 _catch_up_lock = threading.Lock()
-# (token, slot count) -> the source; slots never change once given, so this never goes stale.
+# (token, slot count) -> the source; slots never change once given, so this never goes stale
+# (a source without lookback_current is not kept: the table may come with the next catch-up).
 _sources: dict[tuple[str, int], FieldSource] = {}
 
 Slot = tuple[str, str, int]
@@ -118,8 +133,11 @@ def projected_source(con: duckdb.DuckDBPyConnection, star: str) -> FieldSource |
     """The projection as a source for ``star`` if it is (or can be made) current, else None."""
     row = _check(con, star)
     if row is not None and row[2] and row[3]:
-        return _cached_source(con, str(row[0]), int(row[1]))
-    if _read_only(con):
+        source = _cached_source(con, str(row[0]), int(row[1]))
+        # A projection made before lookback_current existed gets it on a writable connection.
+        if source.current_relation is not None or _read_only(con):
+            return source
+    elif _read_only(con):
         return None
     if (row is None or not row[2]) and _star_rows(con, star) < PROJECT_FROM_ROWS:
         return None
@@ -150,8 +168,19 @@ def _cached_source(con: duckdb.DuckDBPyConnection, token: str, slot_count: int) 
         slots = con.execute("SELECT document, key, slot FROM lookback_projection_fields").fetchall()
         columns = {(str(d), str(k)): f"f{s}" for d, k, s in slots if s >= 0}
         beyond = frozenset((str(d), str(k)) for d, k, s in slots if s < 0)
-        source = FieldSource("lookback_projection", _POINT_SQL, columns, unprojected=beyond)
-        _sources[key] = source
+        current = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'lookback_current' "
+            "AND database_name = current_database() AND schema_name = current_schema()"
+        ).fetchone()
+        source = FieldSource(
+            "lookback_projection",
+            _POINT_SQL,
+            columns,
+            unprojected=beyond,
+            current_relation="lookback_current" if current and current[0] else None,
+        )
+        if source.current_relation is not None:
+            _sources[key] = source
     return source
 
 
@@ -182,12 +211,14 @@ def _catch_up(con: duckdb.DuckDBPyConnection, star: str) -> None:
 def _catch_up_in_transaction(con: duckdb.DuckDBPyConnection, star: str) -> None:
     for statement in _TABLES:
         con.execute(statement)
+    con.execute(_CURRENT_TABLE)
     fingerprint = con.execute(_FINGERPRINT).fetchone()
     assert fingerprint is not None
     state = con.execute("SELECT token, max_sid, stars FROM lookback_projection_state").fetchone()
     token, watermark, known_stars = (str(uuid.uuid4()), 0, []) if state is None else state
     if not _is_prefix(con, watermark, known_stars):
-        con.execute("DELETE FROM lookback_projection")
+        for table in _PROJECTED_TABLES:
+            con.execute("DELETE FROM " + table)  # noqa: S608 - a constant
         watermark = 0
     stars = sorted({*known_stars, star})
     # New snapshots of projected stars, and all of a star projected for the first time.
@@ -196,6 +227,12 @@ def _catch_up_in_transaction(con: duckdb.DuckDBPyConnection, star: str) -> None:
     slots, recorded = _add_slots(con, where, params)
     con.execute(_insert_sql(slots) + where + ") ORDER BY sid", params)
     con.execute(_CLOSE_OPEN_ROWS)
+    con.execute(_DROP_CLOSED_CURRENT)
+    con.execute(
+        "INSERT INTO lookback_current BY NAME SELECT * FROM lookback_projection "  # noqa: S608 - where: a constant
+        "WHERE valid_to = " + OPEN_END_SQL + " AND " + where + " ORDER BY sid",
+        params,
+    )
     con.execute("DELETE FROM lookback_projection_stars")
     con.execute(_STAR_POINTS, [stars])
     con.execute("DELETE FROM lookback_projection_state")
@@ -245,11 +282,11 @@ def _add_slots(
             con.execute("INSERT INTO lookback_projection_fields VALUES (?, ?, -1)", [document, key])
             continue
         slot = len(slots)
-        for extract, suffix in COLUMN_SUFFIXES.items():
-            con.execute(
-                f"ALTER TABLE lookback_projection ADD COLUMN f{slot}{suffix} "
-                + _COLUMN_TYPES[extract]
-            )
+        for table in _PROJECTED_TABLES:
+            for extract, suffix in COLUMN_SUFFIXES.items():
+                con.execute(
+                    f"ALTER TABLE {table} ADD COLUMN f{slot}{suffix} " + _COLUMN_TYPES[extract]
+                )
         con.execute(
             "INSERT INTO lookback_projection_fields VALUES (?, ?, ?)", [document, key, slot]
         )

@@ -147,16 +147,24 @@ def _results(con: duckdb.DuckDBPyConnection, doc: dict[str, Any], at: datetime, 
                 "group_by": {"field": "State", "values": ["Done", "Backlog", 5, True]},
             },
         ).table,
-        cube(
-            con,
-            STAR,
-            {
-                "__At": at.isoformat(),
-                "filter": doc,
-                "dimensions": [{"field": "State"}, {"field": "Team"}],
-                "metrics": [{"as": "n", "f": "count"}, {"as": "s", "f": "sum", "field": "Points"}],
-            },
+        *(
+            cube(
+                con,
+                STAR,
+                {
+                    "__At": instant,
+                    "filter": doc,
+                    "dimensions": [{"field": "State"}, {"field": "Team"}],
+                    "metrics": [
+                        {"as": "n", "f": "count"},
+                        {"as": "s", "f": "sum", "field": "Points"},
+                        {"as": "p50", "f": "median", "field": "Points"},
+                    ],
+                },
+            )
+            for instant in (at.isoformat(), "current")
         ),
+        find(con, STAR, {"find": doc, "__At": "current", "sort": {sort: 1}}).to_dict(),
         time_in_state(
             con,
             STAR,
@@ -251,3 +259,27 @@ def test_a_read_only_store_reads_the_json_while_the_projection_is_behind(
         assert projected_source(con, STAR) is not None
         assert find(con, STAR, {"find": {}, "__At": at}).records()[0]["State"] == "Done"
         assert find(con, STAR, {"find": {}, "__At": "current"}).total == 0
+
+
+def test_a_projection_older_than_the_current_rows_table_gets_it(tmp_path: Path) -> None:
+    path = str(tmp_path / "store.duckdb")
+    spec = {"dimensions": [{"field": "State"}], "metrics": [{"as": "n", "f": "count"}]}
+    expected = [("Done", [], 1), (None, ["State"], 1)]  # b was deleted; a is Done
+    with duckdb.connect(path) as con:
+        for statement in SCHEMA_STATEMENTS:
+            con.execute(statement)
+        writer = SnapshotWriter(con, STAR)
+        for hours, (entity, state) in enumerate((("a", "Ready"), ("b", "Ready"), ("a", "Done"))):
+            writer.put("Story", entity, {"State": state}, T0 + timedelta(hours=hours))
+        writer.delete("Story", "b", T0 + timedelta(hours=3))
+        project_star(con, STAR)
+        con.execute("DROP TABLE lookback_current")  # as a projection made before it existed
+    with duckdb.connect(path, read_only=True) as con:
+        source = projected_source(con, STAR)
+        assert source is not None and source.current_relation is None
+        assert list(cube(con, STAR, spec).rows) == expected
+    with duckdb.connect(path) as con:
+        source = projected_source(con, STAR)
+        assert source is not None and source.current_relation == "lookback_current"
+        assert con.execute("SELECT id FROM lookback_current").fetchall() == [("a",)]
+        assert list(cube(con, STAR, spec).rows) == expected
