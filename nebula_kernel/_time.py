@@ -1,12 +1,27 @@
-"""Reading the instants people type: ISO 8601 with a time zone, or a clear error."""
+"""Instants: reading the ones people type (ISO 8601 with a time zone, or a clear error), and
+the epoch microseconds the database stores them as."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Final
 
 from nebula_kernel.errors import InvalidRequest
 
-__all__ = ["parse_instant"]
+__all__ = ["EPOCH", "ONE_MICROSECOND", "epoch_us", "from_epoch_us", "parse_instant"]
+
+EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+ONE_MICROSECOND: Final = timedelta(microseconds=1)
+
+
+def epoch_us(moment: datetime) -> int:
+    """An aware datetime as microseconds since 1970-01-01 UTC (DuckDB's ``epoch_us``)."""
+    return (moment - EPOCH) // ONE_MICROSECOND
+
+
+def from_epoch_us(micros: int) -> datetime:
+    """The aware UTC datetime ``micros`` microseconds after 1970-01-01 UTC."""
+    return EPOCH + timedelta(microseconds=micros)
 
 
 def parse_instant(text: str, name: str = "time") -> datetime:

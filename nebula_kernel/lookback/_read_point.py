@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from nebula_kernel._time import from_epoch_us
 from nebula_kernel.errors import InvalidQuery
 
 __all__ = [
@@ -31,7 +32,6 @@ __all__ = [
 
 OPEN_END: Final = datetime(9999, 1, 1, tzinfo=UTC)
 OPEN_END_SQL: Final = "TIMESTAMPTZ '9999-01-01 00:00:00+00'"
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _TEXT: Final = re.compile(r"([0-9]{1,18}):(-?[0-9]{1,18})")
 # One row (sid, at_us): the star's newest commit. Parameter: star.
 LATEST_POINT_SQL: Final = (
@@ -63,7 +63,7 @@ class ReadPoint:
 
     @property
     def at(self) -> datetime:
-        return _EPOCH + timedelta(microseconds=self.at_us)
+        return from_epoch_us(self.at_us)
 
     @property
     def visibility(self) -> Visibility:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from nebula_kernel._time import ONE_MICROSECOND, epoch_us
 from nebula_kernel.lookback._calendar import WorkCalendar
 from nebula_kernel.lookback._specs import clock_instant
 from nebula_kernel.lookback._sql import Sql
@@ -47,7 +48,7 @@ class WorkBuckets:
 
     def offset_sql(self, instant: Sql) -> Sql:
         """Microseconds from the origin to a TIMESTAMPTZ expression."""
-        return instant.wrap("(epoch_us(", ") - ?)") + Sql("", (_epoch_us(self.origin),))
+        return instant.wrap("(epoch_us(", ") - ?)") + Sql("", (epoch_us(self.origin),))
 
     def join_sql(self, alias: str, offset: str) -> Sql:
         """Join the bucket of an offset column (constant fragments) as ``alias``."""
@@ -106,8 +107,4 @@ def work_buckets(
 
 
 def _us(instant: datetime, origin: datetime) -> int:
-    return (instant - origin) // timedelta(microseconds=1)
-
-
-def _epoch_us(instant: datetime) -> int:
-    return _us(instant, datetime(1970, 1, 1, tzinfo=UTC))
+    return (instant - origin) // ONE_MICROSECOND

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nebula_kernel._time import from_epoch_us
 from nebula_kernel.drivers.duckdb._journal_schema import JOURNAL_SCHEMA_STATEMENTS
 from nebula_kernel.drivers.duckdb._repo import open_duckdb
 from nebula_kernel.errors import StoreClosed
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DuckDbExecutionRepo"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _SELECT_EXECUTION = (
     "SELECT id, workflow_id, status, epoch_us(created_at), epoch_us(updated_at), lease_holder, "
@@ -110,7 +110,7 @@ def _counter(cur: duckdb.DuckDBPyConnection) -> _Counter:
 
 
 def _ts(micros: int | None) -> datetime | None:
-    return None if micros is None else _EPOCH + timedelta(microseconds=micros)
+    return None if micros is None else from_epoch_us(micros)
 
 
 def _execution(row: tuple[Any, ...]) -> ExecutionRow:
@@ -120,9 +120,7 @@ def _execution(row: tuple[Any, ...]) -> ExecutionRow:
 
 
 def _journal_row(r: tuple[Any, ...]) -> JournalRow:
-    return JournalRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], _EPOCH + timedelta(microseconds=r[6]), r[7]
-    )
+    return JournalRow(r[0], r[1], r[2], r[3], r[4], r[5], from_epoch_us(r[6]), r[7])
 
 
 def _entry_values(e: JournalRow) -> tuple[Any, ...]:

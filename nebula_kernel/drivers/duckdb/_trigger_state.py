@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from nebula_kernel._time import from_epoch_us
 
 if TYPE_CHECKING:
     import duckdb
 
 __all__ = ["DuckDbTriggerState"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CREATE = (
     "CREATE TABLE IF NOT EXISTS wf_trigger_state ("
     "trigger_id VARCHAR PRIMARY KEY, watermark TIMESTAMPTZ NOT NULL)"
@@ -32,7 +33,7 @@ class DuckDbTriggerState:
                 "SELECT epoch_us(watermark) FROM wf_trigger_state WHERE trigger_id = ?",
                 [trigger_id],
             ).fetchone()
-        return None if row is None else _EPOCH + timedelta(microseconds=row[0])
+        return None if row is None else from_epoch_us(row[0])
 
     def advance(self, trigger_id: str, expected: datetime | None, watermark: datetime) -> bool:
         with self._lock:
