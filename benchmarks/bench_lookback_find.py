@@ -11,18 +11,36 @@ the Lookback projection is current (one statement), the page query with the tota
 page's 100 records from ``snapshots`` and decoding them. Not timed: building the projection,
 done once with the dataset as the first query on a writable store would. Timed for pandas: the
 two boolean masks and ``len``; it builds no records. Not timed: ``read_parquet``, shown apart.
+
+Two floor rows time what ``find`` cannot avoid, in DuckDB alone, each one statement with nothing
+around it: the matches' sids and total on the projection (sorted and cut to the page), and the
+page's 100 documents (value and previous values) fetched by primary key. Their sum beside the
+target says whether the target is within DuckDB's reach at all on this layout.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from benchmarks._lookback_data import lookback_dataset
 from benchmarks._runner import Suite
 from nebula_kernel.lookback import find
 
+if TYPE_CHECKING:
+    import duckdb
+
 __all__ = ["run"]
+
+# The find's query in SQL, on the projection's columns for State (slot text) and Points (number).
+_MATCHES_SQL = (
+    "SELECT sid, count(*) OVER () FROM lookback_projection WHERE star = ? AND valid_from <= ? "
+    "AND valid_to > ? AND {state}_s = ? AND {points}_n >= ? ORDER BY sid LIMIT 100"
+)
+_DOCUMENTS_SQL = (
+    "SELECT sid, value::VARCHAR, previous_values::VARCHAR FROM snapshots WHERE sid IN ({marks})"
+)
 
 
 def run(suite: Suite) -> None:
@@ -69,6 +87,7 @@ def run(suite: Suite) -> None:
             repeat=repeat,
             baseline="pandas: valid at t, then 2 conditions",
         )
+        _measure_floor(suite, con, data.star, at, repeat)
         point = find(con, data.star, query).read_point
         suite.measure(
             "find: next page (read_point)",
@@ -76,6 +95,38 @@ def run(suite: Suite) -> None:
             repeat=repeat,
             baseline="pandas: valid at t, then 2 conditions",
         )
+
+
+def _measure_floor(
+    suite: Suite, con: duckdb.DuckDBPyConnection, star: str, at: datetime, repeat: int
+) -> None:
+    slots = dict(
+        con.execute(
+            "SELECT key, 'f' || slot FROM lookback_projection_fields WHERE document = 'value'"
+        ).fetchall()
+    )
+    matches = _MATCHES_SQL.format(state=slots["State"], points=slots["Points"])
+    params = [star, at, at, "In Progress", 5]
+    sids = [row[0] for row in con.execute(matches, params).fetchall()]
+    documents = _DOCUMENTS_SQL.format(marks=", ".join("?" * len(sids)))
+    floors = [
+        suite.measure(
+            case,
+            _statement(con, sql, args),
+            repeat=repeat,
+            baseline="pandas: valid at t, then 2 conditions",
+        )
+        for case, sql, args in (
+            ("floor: DuckDB alone, the matches' sids + total", matches, params),
+            ("floor: DuckDB alone, the page's 100 documents by sid", documents, sids),
+        )
+    ]
+    total = sum(row.median_s for row in floors)
+    floors[-1].note = f"the two floors: {total * 1e3:.2f} ms = {_ratio(suite, total):.2f}x pandas"
+
+
+def _statement(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> Callable[[], object]:
+    return lambda: con.execute(sql, params).fetchall()
 
 
 def _ratio(suite: Suite, median_s: float) -> float:

@@ -4,19 +4,21 @@ Two statements per page (all constant fragments; values are parameters). The fir
 query's source (the typed projection when current, else the JSON of ``snapshots``; see
 ``_source``)::
 
-    WITH point   AS (the read point: the star's newest commit, or the one passed back),
-         visible AS (the star's rows as of that point, kept to those valid at __At if any),
-         hits    AS (the matches' sids, sort keys and meta fields, with count(*) OVER () as
-                     the total, sorted and cut to the page)
-    SELECT point, total, the page's meta fields FROM point LEFT JOIN hits
+    SELECT 0, the read point (the star's newest commit, or the one passed back)
+    UNION ALL
+    (SELECT 1, the matches' sids, count(*) OVER () as the total, meta fields and sort keys
+     FROM the star's rows as of that point, kept to those valid at __At if any
+     ORDER BY the sort keys LIMIT the page)
 
 The second fetches the page's documents (the value, previous values, fields inside them) from
 ``snapshots`` by ``sid``, a primary-key lookup; they never change once written.
 
-On the JSON with ``__At``, ``visible`` is MATERIALIZED: the instant keeps about one row per
-entity, and this stops DuckDB from pushing the JSON filter into the table scan, where it would
-parse every row of the history instead of those few. Typed columns are best filtered in the
-scan itself.
+The rows are filtered in place when what the statement sees needs no rewriting (the first page:
+a read point passed back turns later closes into open ends, in a ``visible`` CTE). On the JSON
+with ``__At`` that CTE is MATERIALIZED: the instant keeps about one row per entity, and this
+stops DuckDB from pushing the JSON filter into the table scan, where it would parse every row of
+the history instead of those few. Typed columns are best filtered in the scan itself, and
+reading the rows through a CTE costs a millisecond of planning for the projection's width.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ _VISIBLE_SELECT: Final = (
     "SELECT * REPLACE (CASE WHEN valid_to > ? THEN " + OPEN_END_SQL + " ELSE valid_to END "  # noqa: S608
     "AS valid_to) FROM "
 )
-_VISIBLE_WHERE: Final = " WHERE star = ? AND sid <= ?"
+_STAR_ROWS_SQL: Final = "star = ? AND sid <= ?"
 # Parameters: t, then the earlier of t and closed_by (a row closed after closed_by is open).
 _VALID_AT_SQL: Final = " AND valid_from <= ? AND valid_to > ?"
 # Output fields read from the documents, by sid, rather than from the query's source.
@@ -94,7 +96,7 @@ class _Plan:
 def _find(
     con: duckdb.DuckDBPyConnection, star: str, plan: _Plan, source: FieldSource
 ) -> FindResult:
-    parsed, at = plan.query, plan.at
+    parsed = plan.query
     where, where_params = filter_sql(plan.tree, source)
     fields = output_fields(parsed.fields)
     meta = [f for f in fields if f.decode not in _DOCUMENT_DECODES]
@@ -105,29 +107,43 @@ def _find(
         point_sql, point_params = source.point_sql, [star]
     else:
         point_sql, point_params = GIVEN_POINT_SQL, [plan.given.sid, plan.given.at_us]
-    visible_sql, visible_params = _visible(source, star, plan.seen, at)
-    hits_sql, hits_params = _hits(keys, meta, where, where_params)
+    rows_of = _visible(source, star, plan.seen, plan.at)
+    selected = [*(f.sql for f in meta), *(k.sql for k in keys)]
+    aliases = [*_META_ALIASES[: len(meta)], *_SORT_ALIASES[: len(keys)]]
     sql = (
-        "WITH point AS (" + point_sql + "), "  # noqa: S608 - constant fragments, ? values
-        "visible AS "
-        + ("MATERIALIZED" if at is not None and source.has_documents else "NOT MATERIALIZED")
-        + " ("
-        + visible_sql
-        + "), "
-        "hits AS (" + hits_sql + " LIMIT ? OFFSET ?) "
-        "SELECT point.sid, point.at_us, hits.total, hits.sid"
-        + "".join(", hits." + alias for alias in _META_ALIASES[: len(meta)])
-        + " FROM point LEFT JOIN hits ON TRUE ORDER BY "
-        + _order_by(keys, "hits.")
+        rows_of.cte  # noqa: S608 - constant fragments, ? values
+        + "SELECT 0 AS part, sid, at_us AS n"
+        + ", NULL" * len(selected)
+        + " FROM ("
+        + point_sql
+        + ") AS point UNION ALL (SELECT 1, sid, count(*) OVER ()"
+        + "".join(", " + e + " AS " + a for e, a in zip(selected, aliases, strict=True))
+        + " FROM "
+        + rows_of.relation
+        + " WHERE "
+        + rows_of.conditions
+        + where
+        + " ORDER BY "
+        + _order_by(keys)
+        + " LIMIT ? OFFSET ?) ORDER BY part, "
+        + _order_by(keys)
     )
-    params = [*point_params, *visible_params, *hits_params, parsed.pagesize, parsed.start]
+    params = [
+        *rows_of.cte_params,
+        *point_params,
+        *(p for k in keys for p in k.params),
+        *rows_of.params,
+        *where_params,
+        parsed.pagesize,
+        parsed.start,
+    ]
     rows = con.execute(sql, params).fetchall()
-    point = ReadPoint(int(rows[0][0]), int(rows[0][1]))
-    page = [row[3:] for row in rows if row[2] is not None]
+    point = ReadPoint(int(rows[0][1]), int(rows[0][2]))
+    page = [(row[1], *row[3 : 3 + len(meta)]) for row in rows[1:]]
     if page:
-        total = int(rows[0][2])
+        total = int(rows[1][2])
     else:  # past the last match (or none): count without paging, at the same point
-        total = _count(con, source, star, point.visibility, at, where, where_params)
+        total = _count(con, _visible(source, star, point.visibility, plan.at), where, where_params)
     texts = _documents(con, documents, [int(row[0]) for row in page])
     records = []
     for sid, *meta_values in page:
@@ -167,62 +183,59 @@ def _instant(at: str | None, seen: Visibility) -> datetime | None:
     return parse_timestamp(at, "__At")
 
 
-def _visible(
-    source: FieldSource, star: str, seen: Visibility, at: datetime | None
-) -> tuple[str, list[Any]]:
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """The rows a page statement reads: ``FROM relation WHERE conditions <filter>``, after
+    ``cte`` (empty, or ``WITH visible AS (…) ``, with its own parameters)."""
+
+    relation: str
+    conditions: str
+    params: tuple[Any, ...]
+    cte: str = ""
+    cte_params: tuple[Any, ...] = ()
+
+
+def _visible(source: FieldSource, star: str, seen: Visibility, at: datetime | None) -> _Rows:
+    """The star's rows as ``seen``, kept to those valid at ``at`` if given."""
     # Seeing everything at its last instant reads exactly the open rows.
-    current = seen == EVERYTHING and at is not None and at >= seen.closed_by
-    sql = _VISIBLE_SELECT + source.rows(current=current) + _VISIBLE_WHERE
-    params: list[Any] = [seen.closed_by, star, seen.max_sid]
-    if at is None:
-        return sql, params
-    return sql + _VALID_AT_SQL, [*params, at, min(at, seen.closed_by)]
-
-
-def _hits(
-    keys: Sequence[SortKey],
-    meta: Sequence[OutputField],
-    where: str,
-    where_params: Sequence[Any],
-) -> tuple[str, list[Any]]:
-    """Matching sids with the total, sort keys (aliased k0, k1, …) and meta fields (m0, m1,
-    …), sorted, not yet cut. The meta fields come along rather than from a join of the page
-    back onto ``visible``, which would read the star's rows a second time."""
-    aliases = _SORT_ALIASES[: len(keys)]
-    select = "".join(", " + k.sql + " AS " + a for k, a in zip(keys, aliases, strict=True))
-    select += "".join(
-        ", " + f.sql + " AS " + a for f, a in zip(meta, _META_ALIASES[: len(meta)], strict=True)
+    relation = source.rows(current=seen == EVERYTHING and at is not None and at >= seen.closed_by)
+    conditions = _STAR_ROWS_SQL
+    params: list[Any] = [star, seen.max_sid]
+    if at is not None:  # a row closed after closed_by is open: valid_to > the earlier of the two
+        conditions += _VALID_AT_SQL
+        params += [at, min(at, seen.closed_by)]
+    if seen == EVERYTHING and not (at is not None and source.has_documents):
+        return _Rows(relation, conditions + " AND ", tuple(params))
+    cte = (
+        "WITH visible AS "
+        + ("MATERIALIZED" if at is not None and source.has_documents else "NOT MATERIALIZED")
+        + " ("
+        + _VISIBLE_SELECT
+        + relation
+        + " WHERE "
+        + conditions
+        + ") "
     )
-    sql = (
-        "SELECT sid, count(*) OVER () AS total"  # noqa: S608 - constant fragments, ? values
-        + select
-        + " FROM visible WHERE "
-        + where
-        + " ORDER BY "
-        + _order_by(keys, "")
-    )
-    return sql, [*(p for k in keys for p in k.params), *where_params]
+    return _Rows("visible", "", (), cte, (seen.closed_by, *params))
 
 
-def _order_by(keys: Sequence[SortKey], prefix: str) -> str:
-    """The sort keys by alias (``prefix`` names their relation), then ``sid`` for stable pages."""
+def _order_by(keys: Sequence[SortKey]) -> str:
+    """The sort keys by alias, then ``sid`` for stable pages."""
     aliases = _SORT_ALIASES[: len(keys)]
-    ordered = [prefix + a + " " + k.direction for k, a in zip(keys, aliases, strict=True)]
-    return ", ".join([*ordered, prefix + "sid"])
+    ordered = [a + " " + k.direction for k, a in zip(keys, aliases, strict=True)]
+    return ", ".join([*ordered, "sid"])
 
 
 def _count(
-    con: duckdb.DuckDBPyConnection,
-    source: FieldSource,
-    star: str,
-    seen: Visibility,
-    at: datetime | None,
-    where: str,
-    where_params: Sequence[Any],
+    con: duckdb.DuckDBPyConnection, rows_of: _Rows, where: str, where_params: Sequence[Any]
 ) -> int:
-    visible_sql, visible_params = _visible(source, star, seen, at)
     row = con.execute(
-        "SELECT count(*) FROM (" + visible_sql + ") AS visible WHERE " + where,  # noqa: S608
-        [*visible_params, *where_params],
+        rows_of.cte  # noqa: S608 - constant fragments, ? values
+        + "SELECT count(*) FROM "
+        + rows_of.relation
+        + " WHERE "
+        + rows_of.conditions
+        + where,
+        [*rows_of.cte_params, *rows_of.params, *where_params],
     ).fetchone()
     return 0 if row is None else int(row[0])
