@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_NOTHING: Final = Sql("")
 
 
 class Extract(Enum):
@@ -75,6 +76,15 @@ class FieldSource:
     def changed_nothing_sql(self) -> str:
         """Whether a snapshot changed no field (a creation, or a write of the same value)."""
         return _CHANGED_NOTHING if self.columns is None else "changed_nothing"
+
+    def has_prior_sql(self, row: str, earlier: Sql = _NOTHING) -> Sql:
+        """Whether snapshot ``row`` (an alias) has a version before it: it changed something,
+        or an earlier snapshot of its entity ends where it starts (an unchanged write, not a
+        (re)creation). ``earlier`` narrows the earlier snapshots looked at (``AND e.…``), to
+        let DuckDB skip the rest; the projection holds the answer in a column."""
+        if self.columns is not None:
+            return Sql(row + ".has_prior")
+        return Sql(_HAS_PRIOR.format(row=row)) + earlier + "))"
 
     def prior(self) -> FieldSource:
         """Reads of the version before each snapshot: its value with the changed top-level
@@ -132,6 +142,11 @@ COLUMN_SUFFIXES: Final = {
 }
 
 _CHANGED_NOTHING: Final = "CAST(previous_values AS VARCHAR) = '{}'"
+# Ends open (``… AND e.valid_to = {row}.valid_from``) for the narrowing and the two ``)``.
+_HAS_PRIOR: Final = (
+    "(CAST({row}.previous_values AS VARCHAR) <> '{{}}' OR EXISTS (SELECT 1 FROM snapshots e "
+    "WHERE e.star = {row}.star AND e.eid = {row}.eid AND e.valid_to = {row}.valid_from"
+)
 JSON_SOURCE: Final = FieldSource("snapshots", LATEST_POINT_SQL)
 
 

@@ -59,23 +59,18 @@ _PRIOR_VALUE = (
     "lambda k: struct_pack(k := k, v := NULL::JSON))))), previous_values) AS value) "
     "FROM marked"
 )
-_STEPS = (
-    "), steps AS (SELECT valid_from, inside, in_scope, x_now, "
-    # There is a version before if this snapshot changed something, or else if an earlier one
-    # of the entity ends where it starts (an unchanged write, not a (re)creation).
-    "(NOT "
-)
-_EARLIER = (
-    " e WHERE e.star = ? AND e.valid_to >= ? AND e.valid_to < ? AND e.eid = prior.eid "
-    "AND e.valid_to = prior.valid_from)) AND "
-)
+_STEPS = "), steps AS (SELECT valid_from, inside, in_scope, x_now, "
+# The earlier snapshots that can end where one of the window starts: in the window too.
+_EARLIER = " AND e.valid_to >= ? AND e.valid_to < ?"
+# The periods are consecutive, so each crossing's is the last one starting at or before it
+# (an ASOF join: a range join would compare every crossing with every period).
 _STEPS_TAIL = (
     " FROM prior) "
     "SELECT p.tick_no, "
     "coalesce(sum(CASE WHEN s.inside THEN s.x_now END), 0), "
     "coalesce(sum(CASE WHEN s.was THEN s.x_before END), 0) "
-    "FROM steps s JOIN periods p ON s.valid_from >= p.lo AND s.valid_from < p.hi "
-    "WHERE s.in_scope AND s.inside <> s.was GROUP BY p.tick_no"
+    "FROM steps s ASOF JOIN periods p ON s.valid_from >= p.lo "
+    "WHERE s.valid_from < p.hi AND s.in_scope AND s.inside <> s.was GROUP BY p.tick_no"
 )
 
 
@@ -134,10 +129,8 @@ def transitions(
             + " AS x_now FROM candidates), prior AS ("
             + (_PRIOR_VALUE if source.has_documents else "SELECT * FROM marked")
             + _STEPS
-            + source.changed_nothing_sql
-            + " OR EXISTS (SELECT 1 FROM "
-            + source.relation
-            + Sql(_EARLIER, (star, *window))
+            + source.has_prior_sql("prior", Sql(_EARLIER, window))
+            + " AND "
             + _holds(predicate, before)
             + " AS was, "
             + _amount(query.field, before)

@@ -52,10 +52,14 @@ _META_COLUMNS: Final = (
     "sid BIGINT NOT NULL, eid BIGINT NOT NULL, star VARCHAR NOT NULL, type VARCHAR NOT NULL, "
     "id VARCHAR NOT NULL, snapshot_number INTEGER NOT NULL, valid_from TIMESTAMPTZ NOT NULL, "
     "valid_to TIMESTAMPTZ NOT NULL, etag VARCHAR NOT NULL, changed_by VARCHAR NOT NULL, "
-    "schema_version INTEGER NOT NULL, changed_nothing BOOLEAN NOT NULL"
+    "schema_version INTEGER NOT NULL, changed_nothing BOOLEAN NOT NULL, has_prior BOOLEAN NOT NULL"
 )
+# The layout of these tables, the first part of the token: a projection made with another layout
+# is never read, and a writable connection makes it again.
+_LAYOUT: Final = "layout-2:"
 _TABLES: Final = (
     "CREATE TABLE IF NOT EXISTS lookback_projection (" + _META_COLUMNS + ")",
+    "CREATE TABLE IF NOT EXISTS lookback_current (" + _META_COLUMNS + ")",
     "CREATE TABLE IF NOT EXISTS lookback_projection_fields (document VARCHAR NOT NULL, "
     "key VARCHAR NOT NULL, slot INTEGER NOT NULL, PRIMARY KEY (document, key))",
     # Per projected star, its read point (as LATEST_POINT_SQL computes it on snapshots).
@@ -71,20 +75,22 @@ _TABLES: Final = (
 _FINGERPRINT: Final = (
     "SELECT count(*), coalesce(max(sid), 0), (SELECT count(*) FROM changes) FROM snapshots"
 )
-# Parameter: star. One row: token, slot count, whether the star is projected, whether the
-# projection is current.
+# Parameters: star, the layout. One row: token, slot count, whether the star is projected,
+# whether the projection is current.
 _CHECK: Final = (
-    "SELECT s.token, s.slot_count, list_contains(s.stars, ?), s.snapshot_count = f.n AND "
+    "SELECT s.token, s.slot_count, list_contains(s.stars, ?), starts_with(s.token, ?) AND "
+    "s.snapshot_count = f.n AND "
     "s.max_sid = f.m AND s.change_count = (SELECT count(*) FROM changes) "
     "FROM lookback_projection_state s, "
     "(SELECT count(*) AS n, coalesce(max(sid), 0) AS m FROM snapshots) f"
 )
-# Created from the projection, so an older store whose projection predates it gets its rows.
-_CURRENT_TABLE: Final = (
-    "CREATE TABLE IF NOT EXISTS lookback_current AS SELECT * FROM lookback_projection "  # noqa: S608 - constants only
-    "WHERE valid_to = " + OPEN_END_SQL
-)
 _PROJECTED_TABLES: Final = ("lookback_projection", "lookback_current")
+_ALL_TABLES: Final = (
+    *_PROJECTED_TABLES,
+    "lookback_projection_fields",
+    "lookback_projection_stars",
+    "lookback_projection_state",
+)
 _POINT_SQL: Final = "SELECT max_sid AS sid, at_us FROM lookback_projection_stars WHERE star = ?"
 # Parameter: the projected stars (one with no snapshots yet has the point 0:0).
 _STAR_POINTS: Final = (
@@ -122,8 +128,7 @@ _COLUMN_TYPES: Final = {
 }
 _DOCUMENTS: Final = ("value", "previous_values")
 _catch_up_lock = threading.Lock()
-# (token, slot count) -> the source; slots never change once given, so this never goes stale
-# (a source without lookback_current is not kept: the table may come with the next catch-up).
+# (token, slot count) -> the source; slots never change once given, so this never goes stale.
 _sources: dict[tuple[str, int], FieldSource] = {}
 
 Slot = tuple[str, str, int]
@@ -133,11 +138,8 @@ def projected_source(con: duckdb.DuckDBPyConnection, star: str) -> FieldSource |
     """The projection as a source for ``star`` if it is (or can be made) current, else None."""
     row = _check(con, star)
     if row is not None and row[2] and row[3]:
-        source = _cached_source(con, str(row[0]), int(row[1]))
-        # A projection made before lookback_current existed gets it on a writable connection.
-        if source.current_relation is not None or _read_only(con):
-            return source
-    elif _read_only(con):
+        return _cached_source(con, str(row[0]), int(row[1]))
+    if _read_only(con):
         return None
     if (row is None or not row[2]) and _star_rows(con, star) < PROJECT_FROM_ROWS:
         return None
@@ -156,7 +158,7 @@ def project_star(con: duckdb.DuckDBPyConnection, star: str) -> None:
 
 def _check(con: duckdb.DuckDBPyConnection, star: str) -> tuple[Any, ...] | None:
     try:
-        return con.execute(_CHECK, [star]).fetchone()
+        return con.execute(_CHECK, [star, _LAYOUT]).fetchone()
     except duckdb.CatalogException:  # no projection in this store yet
         return None
 
@@ -168,19 +170,14 @@ def _cached_source(con: duckdb.DuckDBPyConnection, token: str, slot_count: int) 
         slots = con.execute("SELECT document, key, slot FROM lookback_projection_fields").fetchall()
         columns = {(str(d), str(k)): f"f{s}" for d, k, s in slots if s >= 0}
         beyond = frozenset((str(d), str(k)) for d, k, s in slots if s < 0)
-        current = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'lookback_current' "
-            "AND database_name = current_database() AND schema_name = current_schema()"
-        ).fetchone()
         source = FieldSource(
             "lookback_projection",
             _POINT_SQL,
             columns,
             unprojected=beyond,
-            current_relation="lookback_current" if current and current[0] else None,
+            current_relation="lookback_current",
         )
-        if source.current_relation is not None:
-            _sources[key] = source
+        _sources[key] = source
     return source
 
 
@@ -209,13 +206,16 @@ def _catch_up(con: duckdb.DuckDBPyConnection, star: str) -> None:
 
 
 def _catch_up_in_transaction(con: duckdb.DuckDBPyConnection, star: str) -> None:
+    state = _state(con)
+    if state is not None and not str(state[0]).startswith(_LAYOUT):
+        for table in _ALL_TABLES:
+            con.execute("DROP TABLE IF EXISTS " + table)
+        state = None
     for statement in _TABLES:
         con.execute(statement)
-    con.execute(_CURRENT_TABLE)
     fingerprint = con.execute(_FINGERPRINT).fetchone()
     assert fingerprint is not None
-    state = con.execute("SELECT token, max_sid, stars FROM lookback_projection_state").fetchone()
-    token, watermark, known_stars = (str(uuid.uuid4()), 0, []) if state is None else state
+    token, watermark, known_stars = (_LAYOUT + str(uuid.uuid4()), 0, []) if state is None else state
     if not _is_prefix(con, watermark, known_stars):
         for table in _PROJECTED_TABLES:
             con.execute("DELETE FROM " + table)  # noqa: S608 - a constant
@@ -225,7 +225,7 @@ def _catch_up_in_transaction(con: duckdb.DuckDBPyConnection, star: str) -> None:
     where = "list_contains(?::VARCHAR[], star) AND (sid > ? OR star = ?)"
     params = [stars, watermark, "" if star in known_stars else star]
     slots, recorded = _add_slots(con, where, params)
-    con.execute(_insert_sql(slots) + where + ") ORDER BY sid", params)
+    con.execute(_insert_sql(slots, where), params)
     con.execute(_CLOSE_OPEN_ROWS)
     con.execute(_DROP_CLOSED_CURRENT)
     con.execute(
@@ -240,6 +240,18 @@ def _catch_up_in_transaction(con: duckdb.DuckDBPyConnection, star: str) -> None:
         "INSERT INTO lookback_projection_state VALUES (?, ?, ?, ?, ?, ?)",
         [token, *fingerprint, stars, recorded],
     )
+
+
+def _state(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
+    """The recorded token, watermark and stars, if there is a projection (of any layout)."""
+    # Asked of the catalog: a failed statement would abort the caller's transaction.
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'lookback_projection_state' "
+        "AND database_name = current_database() AND schema_name = current_schema()"
+    ).fetchone()
+    if not found or not found[0]:
+        return None
+    return con.execute("SELECT token, max_sid, stars FROM lookback_projection_state").fetchone()
 
 
 def _is_prefix(con: duckdb.DuckDBPyConnection, watermark: int, stars: list[str]) -> bool:
@@ -303,11 +315,13 @@ def _addressable(key: str) -> bool:
     return path.meta is None and path.json_column == "value" and path.segments == (key,)
 
 
-def _insert_sql(slots: Sequence[Slot]) -> str:
-    """``INSERT … SELECT`` of the rows of a ``WHERE`` to append (ends open: ``… WHERE ``)."""
+def _insert_sql(slots: Sequence[Slot], where: str) -> str:
+    """``INSERT … SELECT`` of the snapshots of ``where`` (the constant text of a condition)."""
     columns = ["sid", "eid", "star", "type", "id", "snapshot_number", "valid_from", "valid_to"]
     columns += ["etag", "changed_by", "schema_version"]
     columns.append(JSON_SOURCE.changed_nothing_sql + " AS changed_nothing")
+    # Final when projected: the snapshot a write replaces is closed in the same transaction.
+    columns.append(JSON_SOURCE.has_prior_sql("s").text + " AS has_prior")
     extracted: list[str] = []
     for index, document in enumerate(_DOCUMENTS):
         mine = [(key, slot) for d, key, slot in slots if d == document]
@@ -329,4 +343,6 @@ def _insert_sql(slots: Sequence[Slot]) -> str:
         + " FROM (SELECT "
         + inner
         + " FROM snapshots WHERE "
+        + where
+        + ") AS s ORDER BY sid"
     )

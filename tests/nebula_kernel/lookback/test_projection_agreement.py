@@ -261,7 +261,9 @@ def test_a_read_only_store_reads_the_json_while_the_projection_is_behind(
         assert find(con, STAR, {"find": {}, "__At": "current"}).total == 0
 
 
-def test_a_projection_older_than_the_current_rows_table_gets_it(tmp_path: Path) -> None:
+def test_a_projection_of_an_older_layout_is_read_on_the_json_then_made_again(
+    tmp_path: Path,
+) -> None:
     path = str(tmp_path / "store.duckdb")
     spec = {"dimensions": [{"field": "State"}], "metrics": [{"as": "n", "f": "count"}]}
     expected = [("Done", [], 1), (None, ["State"], 1)]  # b was deleted; a is Done
@@ -273,13 +275,41 @@ def test_a_projection_older_than_the_current_rows_table_gets_it(tmp_path: Path) 
             writer.put("Story", entity, {"State": state}, T0 + timedelta(hours=hours))
         writer.delete("Story", "b", T0 + timedelta(hours=3))
         project_star(con, STAR)
-        con.execute("DROP TABLE lookback_current")  # as a projection made before it existed
+        # As a projection made before the current rows and has_prior existed.
+        con.execute("DROP TABLE lookback_current")
+        con.execute("ALTER TABLE lookback_projection DROP COLUMN has_prior")
+        con.execute("UPDATE lookback_projection_state SET token = 'a-token-of-layout-1'")
     with duckdb.connect(path, read_only=True) as con:
-        source = projected_source(con, STAR)
-        assert source is not None and source.current_relation is None
+        assert projected_source(con, STAR) is None
         assert list(cube(con, STAR, spec).rows) == expected
     with duckdb.connect(path) as con:
         source = projected_source(con, STAR)
         assert source is not None and source.current_relation == "lookback_current"
-        assert con.execute("SELECT id FROM lookback_current").fetchall() == [("a",)]
+        assert con.execute("SELECT id, has_prior FROM lookback_current").fetchall() == [("a", True)]
         assert list(cube(con, STAR, spec).rows) == expected
+
+
+def test_an_unchanged_write_is_no_crossing_and_a_recreation_is_one_on_both_sources() -> None:
+    spec = {
+        "tz": "UTC",
+        "start": T0.isoformat(),
+        "end": (T0 + timedelta(days=1)).isoformat(),
+        "granularity": "day",
+        "predicate": {"State": "Done"},
+        "now": (T0 + timedelta(days=2)).isoformat(),
+    }
+    with _stores() as (projected, plain):
+        for con in (projected, plain):
+            writer = SnapshotWriter(con, STAR)
+            writer.put("Story", "a", {"State": "Done"}, T0 + timedelta(hours=1))
+            writer.put("Story", "a", {"State": "Done"}, T0 + timedelta(hours=2))  # unchanged
+            writer.put("Story", "b", {"State": "Done"}, T0 + timedelta(hours=3))
+            writer.delete("Story", "b", T0 + timedelta(hours=4))
+            writer.put("Story", "b", {"State": "Done"}, T0 + timedelta(hours=5))  # re-created
+            writer.put("Story", "c", {"State": "Ready"}, T0 + timedelta(hours=6))
+            writer.put("Story", "c", {"State": "Done"}, T0 + timedelta(hours=7))
+        project_star(projected, STAR)
+        assert projected_source(projected, STAR) is not None
+        assert projected_source(plain, STAR) is None
+        for con in (projected, plain):
+            assert [row[3:] for row in transitions(con, STAR, spec).rows] == [(4, 0, 4)]
