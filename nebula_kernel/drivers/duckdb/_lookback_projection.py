@@ -2,7 +2,9 @@
 
 Lookback queries spend most of their time parsing the JSON of ``snapshots.value``. For a star
 with a long history (:data:`PROJECT_FROM_ROWS` snapshots, or on :func:`project_star`),
-``lookback_projection`` holds one row per snapshot: the meta columns of ``snapshots`` and, per
+``lookback_projection`` holds one row per snapshot: the meta columns of ``snapshots``, two facts
+computed once (``changed_nothing``, and ``has_prior``: whether it has a version before it, see
+``FieldSource.has_prior_sql``) and, per
 top-level key of ``value`` and of ``previous_values``, the five readings of ``_source.Extract``
 (JSON type, JSON text, string, number, loose number), each the very expression a JSON query
 would evaluate, computed once. Columns are named by slot (``f3_t``);
@@ -21,7 +23,8 @@ transaction appends the new snapshots in one ``INSERT … SELECT`` (each documen
 copies ``valid_to`` onto the rows that were open and are closed now (dropping them from
 ``lookback_current``, which gains the new open rows), and records each star's read point. If
 the projected rows are no longer a prefix of ``snapshots`` (rows were removed), the projection
-is rebuilt. A read-only connection uses the projection only while it is current.
+is rebuilt, and so is one whose token names another layout of these tables. A read-only
+connection uses the projection only while it is current.
 """
 
 from __future__ import annotations
