@@ -39,7 +39,7 @@ from nebula_kernel.ports import (
     SystemClock,
     TypeRow,
 )
-from nebula_kernel.resources._committer import Committer, PreparedTx, Retry
+from nebula_kernel.resources._committer import Committer, Retry
 from nebula_kernel.resources._gc import collector_paused
 from nebula_kernel.resources._guards import Guard, GuardRegistry, GuardRequest, redact
 from nebula_kernel.resources._history import diff_values
@@ -330,21 +330,26 @@ class ResourceStore:
         self, star_name: str, who: Principal, ops: Sequence[WriteOp]
     ) -> builtins.list[Resource]:
         checked = check_ops(self._types, star_name, ops, self.limits.max_document_bytes)
+        keys = [(star_name, op.type, op.id) for op in checked.ops]
         for _ in range(_MAX_RETRIES):
-            heads = self._current_heads([(star_name, c.op.type, c.op.id) for c in checked])
-            prepared, hidden = prepare(star_name, who, checked, heads, self._guards)
+            prepared, hidden = prepare(
+                star_name, who, checked, self._current_heads(keys), self._guards
+            )
             try:
-                changes = self._committer.submit(PreparedTx(star_name, who.id, prepared))
+                resources = self._committer.submit(prepared)
             except Retry:
                 continue
-            # One change per op, in the order of the ops.
+            # One resource per op, in the order of the ops.
             return [
-                _redacted(change.resource, fields)
-                for change, fields in zip(changes, hidden, strict=True)
+                _redacted(resource, fields)
+                for resource, fields in zip(resources, hidden, strict=True)
             ]
         raise TransactionConflict(
             star_name,
-            [ConflictItem(c.op.type, c.op.id, "unchanged while guards ran", None) for c in checked],
+            [
+                ConflictItem(op.type, op.id, "unchanged while guards ran", None)
+                for op in checked.ops
+            ],
         )
 
     def _current_heads(
@@ -573,8 +578,10 @@ class ResourceStore:
             change.changed_by,
         )
 
-    def _publish(self, changes: builtins.list[Change]) -> None:
-        self._hub.publish(changes)
+    def _publish(
+        self, last_seqs: Mapping[str, int], changes: Callable[[], builtins.list[Change]]
+    ) -> None:
+        self._hub.publish(last_seqs, changes)
 
     def _replay(self, star: str, after_seq: int, limit: int) -> builtins.list[Change]:
         return [

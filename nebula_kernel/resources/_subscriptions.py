@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -149,15 +149,17 @@ class SubscriptionHub:
     def last_seq(self, star: str) -> int:
         return self._last_seq.get(star, 0)
 
-    def publish(self, changes: Sequence[Change]) -> None:
-        """Called by the committer after a commit, with that commit's changes in order."""
-        if not changes:
-            return
+    def publish(
+        self, last_seqs: Mapping[str, int], changes: Callable[[], Sequence[Change]]
+    ) -> None:
+        """Called by the committer after a commit, with each star's last sequence in it and how
+        to build its changes, in order: built on the dispatcher thread, only if someone
+        listens."""
         with self._lock:
-            for change in changes:
-                self._last_seq[change.star] = change.seq
+            self._last_seq.update(last_seqs)
             targets = list(self._subs)
-        self._queue.put(lambda: self._fan_out(changes, targets))
+        if targets:
+            self._queue.put(lambda: self._fan_out(changes(), targets))
 
     def _fan_out(self, changes: Sequence[Change], targets: list[Subscription]) -> None:
         for change in changes:

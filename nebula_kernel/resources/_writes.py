@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pydantic
 
@@ -27,11 +27,12 @@ from nebula_kernel.errors import (
     ValidationFailed,
 )
 from nebula_kernel.ports import HeadRow
-from nebula_kernel.resources._committer import PreparedOp
+from nebula_kernel.resources._committer import PreparedTx
 from nebula_kernel.resources._guards import GuardRegistry, GuardRequest, Operation
 from nebula_kernel.resources._ids import check_resource_id, check_type_name
 from nebula_kernel.resources._model import (
     Delete,
+    ETagPrecondition,
     Put,
     WriteOp,
     describe_precondition,
@@ -39,20 +40,20 @@ from nebula_kernel.resources._model import (
 )
 from nebula_kernel.resources._types import TypeRegistry, TypeVersion
 
-__all__ = ["CheckedOp", "check_ops", "plain", "prepare"]
+__all__ = ["CheckedOps", "check_ops", "plain", "prepare"]
 
 Key = tuple[str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
-class CheckedOp:
-    """An op that passed :func:`check_ops`: the type version it fits and its normalized value
-    (``None`` for a delete) with that value's JSON text."""
+class CheckedOps:
+    """Ops that passed :func:`check_ops`, column by column: the type version each fits, its
+    normalized value (``None`` for a delete) and that value's JSON text (``""`` for a delete)."""
 
-    op: WriteOp
-    version: int
-    value: dict[str, Any] | None
-    value_json: str = ""
+    ops: Sequence[WriteOp]
+    versions: Sequence[int]
+    values: Sequence[dict[str, Any] | None]
+    texts: Sequence[str]
 
 
 def plain(value: Any) -> Any:
@@ -64,11 +65,13 @@ def plain(value: Any) -> Any:
 
 def check_ops(
     types: TypeRegistry, star: str, ops: Sequence[WriteOp], max_document_bytes: int
-) -> list[CheckedOp]:
+) -> CheckedOps:
     """Ids, types, sizes and validation of every op: all problems at once."""
     seen: set[tuple[str, str]] = set()
     latest: dict[str, TypeVersion] = {}  # per type name, checked and looked up once
-    checked: list[CheckedOp] = []
+    versions: list[int] = []
+    values: list[dict[str, Any] | None] = []
+    texts: list[str] = []
     errors: list[FieldError] = []
     for op in ops:
         if not isinstance(op, (Put, Delete)):
@@ -90,7 +93,9 @@ def check_ops(
         if version is None:
             version = latest[op.type] = types.get(star, op.type).latest
         if isinstance(op, Delete):
-            checked.append(CheckedOp(op, version.version, None))
+            versions.append(version.version)
+            values.append(None)
+            texts.append("")
             continue
         try:
             normalized = version.validate(plain(op.value))
@@ -100,15 +105,16 @@ def check_ops(
             )
             continue
         # Encoded once: the size check measures the very text the commit stores.
-        encoded = _encode(op, normalized, max_document_bytes)
-        checked.append(CheckedOp(op, version.version, normalized, encoded))
+        texts.append(_encode(op, normalized, max_document_bytes))
+        versions.append(version.version)
+        values.append(normalized)
     if errors:
         listed = "; ".join(f"{e.location}: {e.message}" for e in errors[:5])
         raise ValidationFailed(
             f"{len(errors)} field(s) do not fit their types: {listed}. Nothing was written.",
             errors,
         )
-    return checked
+    return CheckedOps(ops, versions, values, texts)
 
 
 def _encode(op: WriteOp, value: Any, limit: int) -> str:
@@ -137,45 +143,63 @@ def _encode(op: WriteOp, value: Any, limit: int) -> str:
 def prepare(
     star: str,
     who: Principal,
-    checked: Sequence[CheckedOp],
+    checked: CheckedOps,
     heads: Mapping[Key, HeadRow],
     guards: GuardRegistry,
-) -> tuple[list[PreparedOp], list[frozenset[str]]]:
-    """The first eTag check and the guards; returns the ops and the fields each may not show."""
+) -> tuple[PreparedTx, list[frozenset[str]]]:
+    """The first eTag check and the guards; returns the transaction for the committer and the
+    fields each op may not show."""
     conflicts = []
-    prepared: list[PreparedOp] = []
+    keys: list[Key] = []
+    deletes: list[bool] = []
+    expected: list[ETagPrecondition] = []
+    observed: list[str | None] = []
+    guarded: list[bool] = []
     hidden: list[frozenset[str]] = []
-    for item in checked:
-        op = item.op
+    has_guards: dict[str, bool] = {}  # per type name
+    nothing: frozenset[str] = frozenset()
+    for op, value in zip(checked.ops, checked.values, strict=True):
         key = (star, op.type, op.id)
         head = heads.get(key)
         current = head.snapshot if head is not None and not head.deleted else None
         etag = None if current is None else current.etag
-        if not precondition_holds(op.etag, etag):
+        if op.etag is not None and not precondition_holds(op.etag, etag):
             conflicts.append(ConflictItem(op.type, op.id, describe_precondition(op.etag), etag))
             continue
-        if isinstance(op, Delete) and current is None:
+        delete = isinstance(op, Delete)
+        if delete and current is None:
             raise ResourceNotFound(
                 f"{op.type}/{op.id} does not exist in star {star!r}; nothing to delete.",
                 star=star,
                 type=op.type,
                 id=op.id,
             )
-        guarded = guards.has(star, op.type)
-        fields: frozenset[str] = frozenset()
-        if guarded:
+        is_guarded = has_guards.get(op.type)
+        if is_guarded is None:
+            is_guarded = has_guards[op.type] = guards.has(star, op.type)
+        fields = nothing
+        if is_guarded:
             old = json.loads(current.value) if current is not None else None
-            operation: Operation = (
-                "delete" if isinstance(op, Delete) else "update" if old else "create"
-            )
-            fields = guards.check(
-                GuardRequest(who, star, op.type, op.id, operation, old, item.value)
-            )
-        kind: Literal["put", "delete"] = "delete" if isinstance(op, Delete) else "put"
-        prepared.append(
-            PreparedOp(key, kind, item.value, op.etag, etag, guarded, item.version, item.value_json)
-        )
+            operation: Operation = "delete" if delete else "update" if old else "create"
+            fields = guards.check(GuardRequest(who, star, op.type, op.id, operation, old, value))
+        keys.append(key)
+        deletes.append(delete)
+        expected.append(op.etag)
+        observed.append(etag)
+        guarded.append(is_guarded)
         hidden.append(fields)
     if conflicts:
         raise TransactionConflict(star, conflicts)
-    return prepared, hidden
+    tx = PreparedTx(
+        star,
+        who.id,
+        keys,
+        deletes,
+        checked.values,
+        checked.texts,
+        checked.versions,
+        expected,
+        observed,
+        guarded,
+    )
+    return tx, hidden
