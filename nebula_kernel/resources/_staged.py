@@ -1,8 +1,8 @@
 """What a staged transaction tells its writer and the subscribers once its commit is durable.
 
 The committer stages rows for storage; the :class:`Resource` values returned to the writer and
-the :class:`Change` events for subscribers are built from those rows apart from staging, so that
-a big commit builds them while storage writes, and changes only when someone listens.
+the :class:`Change` events for subscribers are built from those rows once storage has them, and
+the changes only if someone listens (on the dispatcher thread, not the committer's).
 """
 
 from __future__ import annotations
