@@ -135,35 +135,14 @@ _UPDATE_HEAD = (
 )
 
 
-def _snapshot_values(r: SnapshotRow) -> tuple[Any, ...]:
-    return (
-        r.sid,
-        r.eid,
-        r.star,
-        r.type,
-        r.id,
-        r.snapshot_number,
-        r.valid_from,
-        r.valid_to,
-        r.value,
-        r.previous_values,
-        r.etag,
-        r.changed_by,
-        r.schema_version,
-    )
-
-
 def _head_values(h: HeadRow) -> tuple[Any, ...]:
-    return (_rkey(*h.key), h.deleted, *_snapshot_values(h.snapshot))
+    # Storage rows are NamedTuples in their table's column order.
+    return (_rkey(*h.key), h.deleted, *h.snapshot)
 
 
 def _head_update_values(h: HeadRow) -> tuple[Any, ...]:
     values = _head_values(h)
     return tuple(values[i] for i in _HEAD_UPDATE_INDEXES)
-
-
-def _change_values(c: ChangeRow) -> tuple[Any, ...]:
-    return (c.star, c.seq, c.op, c.type, c.id, c.sid, c.at, c.changed_by)
 
 
 _SNAPSHOT_COLUMNS = (
@@ -333,12 +312,12 @@ class _BatchWriter:
     def _write_small(self, batch: WriteBatch) -> None:
         new = _new_eids(batch)
         self._close(batch.closes)
-        self._insert("snapshots", [_snapshot_values(s) for s in batch.snapshots])
+        self._insert("snapshots", batch.snapshots)
         self._insert("heads", [_head_values(h) for h in batch.heads if h.snapshot.eid in new])
         self._update_heads(
             [_head_update_values(h) for h in batch.heads if h.snapshot.eid not in new]
         )
-        self._insert("changes", [_change_values(c) for c in batch.changes])
+        self._insert("changes", batch.changes)
 
     def _write_bulk(self, batch: WriteBatch) -> None:
         cur = self._cur
@@ -367,7 +346,7 @@ class _BatchWriter:
             appender = self._appenders[name] = self._cur.appender(table, **options)
         return appender
 
-    def _insert(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+    def _insert(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
         if len(rows) == 1:
             self._cur.execute(_INSERT_ONE[table], rows[0])
         elif rows:
