@@ -155,11 +155,10 @@ class Committer:
         if self._closed:
             # Storage answers, and says the store is closed.
             return {}, list(keys)
-        return self._split(keys, touch=False)
+        return self._split(keys)
 
-    def _split(self, keys: Sequence[Key], *, touch: bool) -> tuple[dict[Key, HeadRow], list[Key]]:
-        """The cached heads of ``keys`` and the keys not cached; ``touch`` marks hits as recent
-        (only the committer thread may reorder the cache)."""
+    def _split(self, keys: Sequence[Key]) -> tuple[dict[Key, HeadRow], list[Key]]:
+        """The cached heads of ``keys`` and the keys not cached."""
         found: dict[Key, HeadRow] = {}
         missing: list[Key] = []
         for key in keys:
@@ -167,8 +166,6 @@ class Committer:
             if head is None:
                 missing.append(key)
             else:
-                if touch:
-                    self._cache.move_to_end(key)
                 found[key] = head
         return found, missing
 
@@ -235,7 +232,9 @@ class Committer:
         return batch, _Idle.IDLE
 
     def _heads(self, keys: Sequence[Key]) -> dict[Key, HeadRow]:
-        found, missing = self._split(keys, touch=True)
+        # Hits keep their place in the recency order: the heads a commit writes are made the
+        # most recent once it is stored (_remember), which is all the order needs.
+        found, missing = self._split(keys)
         if missing:
             loaded = self._repo.read_heads_for_write(missing)
             found.update(loaded)
