@@ -288,8 +288,10 @@ def _latest_slots(
     if keep == 0 or until <= after:
         return []
     start = _wall_bound(after, zone)
-    # get_prev is strictly before its start; a second past the bound includes the bound.
-    walls = croniter(schedule, _wall_bound(until, zone) + timedelta(seconds=1))
+    # get_prev is strictly before its start; the second after the bound's includes the bound
+    # (slots fall on whole seconds: a bound's own fraction of a second would reach past it).
+    bound = _wall_bound(until, zone).replace(microsecond=0)
+    walls = croniter(schedule, bound + timedelta(seconds=1))
     found: list[datetime] = []
     while len(found) < keep and (wall := walls.get_prev(datetime)) > start:
         instant = _instant(wall, zone)

@@ -224,3 +224,12 @@ def test_polling_pattern_never_changes_what_fires(
     assert polled_times == [f.scheduled_at for f in at_once]
     assert polled_times == sorted(set(polled_times))  # increasing: no duplicates
     assert all(begin < t <= end for t in polled_times)
+
+
+def test_a_poll_between_whole_seconds_fires_each_slot_once() -> None:
+    # The grace cut 03:19:59.096 once read as reaching 03:20:00, which then fired again on time.
+    trigger = CronTrigger("t", "*/20 * * * *", timezone="Europe/Berlin", catch_up="all")
+    begin = datetime(2024, 3, 1, 2, 28, 59, 96230, tzinfo=UTC)
+    now = begin + timedelta(minutes=52)
+    fires = [f.scheduled_at for f in plan_fires(trigger, begin, now).fires]
+    assert fires == [datetime(2024, 3, 1, h, m, tzinfo=UTC) for h, m in ((2, 40), (3, 0), (3, 20))]
