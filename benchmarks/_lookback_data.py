@@ -92,8 +92,8 @@ def lookback_dataset(*, quick: bool = False) -> LookbackDataset:
     else:  # as a writable store's first query would: a no-op unless the projection's layout grew
         import duckdb
 
-        quiet: dict[str, str | bool | int | float | list[str]] = {"enable_progress_bar": False}
-        with duckdb.connect(str(dataset.duckdb_path), config=quiet) as con:
+        with duckdb.connect(str(dataset.duckdb_path)) as con:
+            con.execute("SET enable_progress_bar = false")
             project_star(con, BENCH_STAR)
     return dataset
 
