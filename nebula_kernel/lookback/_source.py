@@ -84,7 +84,7 @@ class FieldSource:
         let DuckDB skip the rest; the projection holds the answer in a column."""
         if self.columns is not None:
             return Sql(row + ".has_prior")
-        return Sql(_HAS_PRIOR.format(row=row)) + earlier + "))"
+        return Sql(_HAS_PRIOR.format(row=row + ".")) + earlier + "))"
 
     def prior(self) -> FieldSource:
         """Reads of the version before each snapshot: its value with the changed top-level
@@ -141,11 +141,13 @@ COLUMN_SUFFIXES: Final = {
     Extract.LOOSE_NUMBER: "_d",
 }
 
-_CHANGED_NOTHING: Final = "CAST(previous_values AS VARCHAR) = '{}'"
-# Ends open (``… AND e.valid_to = {row}.valid_from``) for the narrowing and the two ``)``.
+# Whether a snapshot changed nothing, its columns prefixed by ``{row}`` (an alias and a dot).
+_NO_CHANGE: Final = "CAST({row}previous_values AS VARCHAR) = '{{}}'"
+_CHANGED_NOTHING: Final = _NO_CHANGE.format(row="")
+# Ends open (``… AND e.valid_to = {row}valid_from``) for the narrowing and the two ``)``.
 _HAS_PRIOR: Final = (
-    "(CAST({row}.previous_values AS VARCHAR) <> '{{}}' OR EXISTS (SELECT 1 FROM snapshots e "
-    "WHERE e.star = {row}.star AND e.eid = {row}.eid AND e.valid_to = {row}.valid_from"
+    "(NOT " + _NO_CHANGE + " OR EXISTS (SELECT 1 FROM snapshots e "  # noqa: S608 - constants
+    "WHERE e.star = {row}star AND e.eid = {row}eid AND e.valid_to = {row}valid_from"
 )
 JSON_SOURCE: Final = FieldSource("snapshots", LATEST_POINT_SQL)
 
