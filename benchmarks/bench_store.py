@@ -42,7 +42,10 @@ if TYPE_CHECKING:
 __all__ = ["run"]
 
 WRITERS = 16
-_INSERT_SNAPSHOT = "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# A snapshot with its place in the change log (seq), as the store writes one.
+_INSERT_SNAPSHOT = (
+    "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)"
+)
 _CLOSE_SNAPSHOT = "UPDATE snapshots SET valid_to = ? WHERE sid = ?"
 
 
@@ -124,6 +127,7 @@ class _PlainWriter:
                 uuid.uuid4().hex,
                 "bench",
                 1,
+                self._number,
             ],
         )
         cur.execute("COMMIT")
@@ -316,6 +320,9 @@ def _arrow_round(pa: Any, n: int, r: int) -> tuple[int, Any]:
             "etag": pa.array([uuid.uuid4().hex for _ in range(n)], pa.string()),
             "changed_by": pa.array(["bench"] * n, pa.string()),
             "schema_version": pa.array([1] * n, pa.int32()),
+            "seq": pa.array([r * n + i + 1 for i in range(n)], pa.int64()),
+            "closed_seq": pa.nulls(n, pa.int64()),
+            "closed_by": pa.nulls(n, pa.string()),
         }
     )
     return r, table

@@ -6,8 +6,9 @@ only the row rules Lookback relies on: a new version closes the open snapshot at
 field that was absent), ``{}`` on creation, and a delete closes the last snapshot with no
 successor. As in the store, snapshot numbers start at 1 and go on after a delete (the entity
 keeps its ``eid``; re-creating it starts with empty previous values). ``sid`` grows by one per
-snapshot across the whole table. As the committer does, each put and delete appends a row to
-``changes`` (the Lookback projection notices a delete by it).
+snapshot across the whole table. As the store does, each put and delete takes the star's next
+change sequence number: a put on the snapshot it opens (``seq``), a delete on the one it closes
+(``closed_seq``, by which the Lookback projection notices it).
 """
 
 from __future__ import annotations
@@ -24,17 +25,18 @@ if TYPE_CHECKING:
 __all__ = ["OPEN_END", "SnapshotWriter"]
 
 OPEN_END: Final = "9999-01-01T00:00:00+00:00"
-_NEXT_SID: Final = "SELECT coalesce(max(sid), 0) + 1, coalesce(max(eid), 0) + 1 FROM snapshots"
+# Parameter: the star. The next sid, eid and change sequence number.
+_NEXT_IDS: Final = (
+    "SELECT coalesce(max(sid), 0) + 1, coalesce(max(eid), 0) + 1, "
+    "(SELECT coalesce(max(greatest(seq, coalesce(closed_seq, 0))), 0) + 1 FROM snapshots "
+    "WHERE star = ?) FROM snapshots"
+)
 _CLOSE: Final = "UPDATE snapshots SET valid_to = ? WHERE sid = ?"
+_DELETE: Final = "UPDATE snapshots SET valid_to = ?, closed_seq = ?, closed_by = ? WHERE sid = ?"
 _INSERT: Final = (
     "INSERT INTO snapshots (sid, eid, star, type, id, snapshot_number, valid_from, valid_to, "
-    "value, previous_values, etag, changed_by, schema_version) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?::TIMESTAMPTZ, ?, ?, ?, ?, ?)"
-)
-# Parameters: star (twice), op, type, id, sid, committed_at, changed_by.
-_LOG: Final = (
-    "INSERT INTO changes SELECT ?, coalesce(max(seq), 0) + 1, ?, ?, ?, ?, ?, ? "
-    "FROM changes WHERE star = ?"
+    "value, previous_values, etag, changed_by, schema_version, seq) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?::TIMESTAMPTZ, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -70,7 +72,7 @@ class SnapshotWriter:
     ) -> int:
         """Create or update ``type_/id_`` at ``at``; returns the new snapshot's ``sid``."""
         key = (type_, id_)
-        sid, new_eid = self._next_ids()
+        sid, new_eid, seq = self._next_ids()
         previous = self._open.pop(key, None)
         old: dict[str, Any] = {}
         if previous is not None:
@@ -99,25 +101,22 @@ class SnapshotWriter:
                 f"e{sid}",
                 by,
                 schema_version,
+                seq,
             ],
         )
-        self._log("put", type_, id_, sid, at, by)
         self._open[key] = _Open(sid, dict(value))
         return sid
 
     def delete(self, type_: str, id_: str, at: datetime) -> None:
         """Close the open snapshot of ``type_/id_`` at ``at``."""
         previous = self._open.pop((type_, id_))
-        self.con.execute(_CLOSE, [at, previous.sid])
-        self._log("delete", type_, id_, previous.sid, at, "tester")
+        seq = self._next_ids()[2]
+        self.con.execute(_DELETE, [at, seq, "tester", previous.sid])
 
-    def _log(self, op: str, type_: str, id_: str, sid: int, at: datetime, by: str) -> None:
-        self.con.execute(_LOG, [self.star, op, type_, id_, sid, at, by, self.star])
-
-    def _next_ids(self) -> tuple[int, int]:
-        row = self.con.execute(_NEXT_SID).fetchone()
+    def _next_ids(self) -> tuple[int, int, int]:
+        row = self.con.execute(_NEXT_IDS, [self.star]).fetchone()
         assert row is not None
-        return int(row[0]), int(row[1])
+        return int(row[0]), int(row[1]), int(row[2])
 
 
 def _encoded(value: Mapping[str, Any], name: str) -> str | None:

@@ -16,9 +16,9 @@ of the whole history.
 
 Maintenance happens at query time, from the Lookback side: the writers only ever append
 snapshots (growing ``sid``) and close open ones (``valid_to`` set once), and a close that comes
-without a new snapshot (a delete) is logged in ``changes``. So the fingerprint (count and
-highest ``sid`` of ``snapshots``, count of ``changes``) moves with every write; while it matches
-the one recorded, the projection is current (one cheap statement per query). Otherwise one
+without a new snapshot (a delete) sets the snapshot's ``closed_seq``. So the fingerprint (count
+and highest ``sid`` of ``snapshots``, count of ``closed_seq``) moves with every write; while it
+matches the one recorded, the projection is current (one cheap statement per query). Otherwise one
 transaction appends the new snapshots in one ``INSERT … SELECT`` (each document parsed once),
 copies ``valid_to`` onto the rows that were open and are closed now (dropping them from
 ``lookback_current``, which gains the new open rows), and records each star's read point. If
@@ -32,7 +32,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import duckdb
 
@@ -40,9 +40,6 @@ from nebula_kernel.errors import InvalidQuery
 from nebula_kernel.lookback._paths import parse_path
 from nebula_kernel.lookback._read_point import OPEN_END_SQL
 from nebula_kernel.lookback._source import COLUMN_SUFFIXES, JSON_SOURCE, Extract, FieldSource
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["MAX_FIELDS", "PROJECT_FROM_ROWS", "project_star", "projected_source"]
 
@@ -59,7 +56,7 @@ _META_COLUMNS: Final = (
 )
 # The layout of these tables, the first part of the token: a projection made with another layout
 # is never read, and a writable connection makes it again.
-_LAYOUT: Final = "layout-2:"
+_LAYOUT: Final = "layout-3:"
 _TABLES: Final = (
     "CREATE TABLE IF NOT EXISTS lookback_projection (" + _META_COLUMNS + ")",
     "CREATE TABLE IF NOT EXISTS lookback_current (" + _META_COLUMNS + ")",
@@ -72,20 +69,17 @@ _TABLES: Final = (
     # the projected stars, the number of keys recorded, and a token naming this projection
     # (slots are cached in memory under the token and that number).
     "CREATE TABLE IF NOT EXISTS lookback_projection_state (token VARCHAR NOT NULL, "
-    "snapshot_count BIGINT NOT NULL, max_sid BIGINT NOT NULL, change_count BIGINT NOT NULL, "
+    "snapshot_count BIGINT NOT NULL, max_sid BIGINT NOT NULL, deleted_count BIGINT NOT NULL, "
     "stars VARCHAR[] NOT NULL, slot_count INTEGER NOT NULL)",
 )
-_FINGERPRINT: Final = (
-    "SELECT count(*), coalesce(max(sid), 0), (SELECT count(*) FROM changes) FROM snapshots"
-)
+_FINGERPRINT: Final = "SELECT count(*), coalesce(max(sid), 0), count(closed_seq) FROM snapshots"
 # Parameters: star, the layout. One row: token, slot count, whether the star is projected,
 # whether the projection is current.
 _CHECK: Final = (
     "SELECT s.token, s.slot_count, list_contains(s.stars, ?), starts_with(s.token, ?) AND "
-    "s.snapshot_count = f.n AND "
-    "s.max_sid = f.m AND s.change_count = (SELECT count(*) FROM changes) "
+    "(s.snapshot_count, s.max_sid, s.deleted_count) = (f.n, f.m, f.d) "
     "FROM lookback_projection_state s, "
-    "(SELECT count(*) AS n, coalesce(max(sid), 0) AS m FROM snapshots) f"
+    "(SELECT count(*) AS n, coalesce(max(sid), 0) AS m, count(closed_seq) AS d FROM snapshots) f"
 )
 _PROJECTED_TABLES: Final = ("lookback_projection", "lookback_current")
 _ALL_TABLES: Final = (
@@ -162,7 +156,7 @@ def project_star(con: duckdb.DuckDBPyConnection, star: str) -> None:
 def _check(con: duckdb.DuckDBPyConnection, star: str) -> tuple[Any, ...] | None:
     try:
         return con.execute(_CHECK, [star, _LAYOUT]).fetchone()
-    except duckdb.CatalogException:  # no projection in this store yet
+    except (duckdb.CatalogException, duckdb.BinderException):  # none yet, or of a store to upgrade
         return None
 
 

@@ -13,11 +13,12 @@ import operator
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nebula_kernel.drivers.duckdb._schema import SCHEMA_STATEMENTS, SCHEMA_VERSION
+from nebula_kernel.drivers.duckdb._schema import SCHEMA_STATEMENTS, SCHEMA_VERSION, UPGRADES
 from nebula_kernel.errors import StoreClosed, StoreError, StoreLocked
 from nebula_kernel.ports import ChangeRow, HeadRow, SnapshotRow, StarRow, TypeRow, WriteBatch
 
@@ -71,24 +72,37 @@ def open_duckdb(path: str | Path) -> duckdb.DuckDBPyConnection:
 
 # Every read selects the snapshot columns in this order (see _snapshot); timestamps travel as
 # epoch microseconds so that no time zone library is needed to read them.
-_SELECT_HEAD = (
-    "SELECT deleted, sid, eid, star, type, id, snapshot_number, epoch_us(valid_from), "
-    "epoch_us(valid_to), value::VARCHAR, previous_values::VARCHAR, etag, changed_by, "
-    "schema_version FROM heads "
+_SNAPSHOT_SELECT = (
+    "sid, eid, star, type, id, snapshot_number, epoch_us(valid_from), epoch_us(valid_to), "
+    "value::VARCHAR, previous_values::VARCHAR, etag, changed_by, schema_version"
 )
+_SELECT_HEAD = "SELECT deleted, " + _SNAPSHOT_SELECT + " FROM heads "  # noqa: S608 - constants
 # A resource's snapshots are found by its eid given as a constant: DuckDB then skips every
 # stored segment whose eid range excludes it. Taken from a subquery on heads instead, the eid is
 # known only while the scan runs, which then reads the whole table (100,000 of 1,000,000
 # snapshots: ~1.7 ms against ~0.7 ms).
 _AS_OF_SQL = (
-    "SELECT sid, eid, star, type, id, snapshot_number, epoch_us(valid_from), "
-    "epoch_us(valid_to), value::VARCHAR, previous_values::VARCHAR, etag, changed_by, "
-    "schema_version FROM snapshots WHERE eid = ? AND valid_from <= ? AND valid_to > ?"
+    "SELECT "  # noqa: S608 - constants only
+    + _SNAPSHOT_SELECT
+    + " FROM snapshots WHERE eid = ? AND valid_from <= ? AND valid_to > ?"
 )
 _HISTORY_SQL = (
-    "SELECT sid, eid, star, type, id, snapshot_number, epoch_us(valid_from), "
-    "epoch_us(valid_to), value::VARCHAR, previous_values::VARCHAR, etag, changed_by, "
-    "schema_version FROM snapshots WHERE eid = ? ORDER BY snapshot_number"
+    "SELECT "  # noqa: S608 - constants only
+    + _SNAPSHOT_SELECT
+    + " FROM snapshots WHERE eid = ? ORDER BY snapshot_number"
+)
+# A star's change log after a sequence number: its puts are the snapshots they opened, its
+# deletes the snapshots they closed. Parameters: star, after (twice), then the limit.
+_CHANGE_OF = (
+    "SELECT star, {seq}, '{op}', type, id, sid, epoch_us({at}), {by}, "  # noqa: S608 - constants
+    + _SNAPSHOT_SELECT
+    + " FROM snapshots WHERE star = ? AND {seq} > ?"
+)
+_CHANGES_SQL = (
+    _CHANGE_OF.format(seq="seq", op="put", at="valid_from", by="changed_by")
+    + " UNION ALL "
+    + _CHANGE_OF.format(seq="closed_seq", op="delete", at="valid_to", by="closed_by")
+    + " ORDER BY 2 LIMIT ?"
 )
 # How many resources' eids a repository remembers (an eid never changes: a resource keeps it
 # through deletes, and head rows are never removed).
@@ -125,9 +139,8 @@ def _head(row: tuple[Any, ...]) -> HeadRow:
 # costs more than the scan.
 _ARROW_ROWS = 1_000
 _INSERT_ONE = {
-    "snapshots": "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "snapshots": "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "heads": "INSERT INTO heads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    "changes": "INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 }
 _UPDATE_HEAD = (
     "UPDATE heads SET deleted = ?, sid = ?, snapshot_number = ?, valid_from = ?, valid_to = ?, "
@@ -160,21 +173,33 @@ _SNAPSHOT_COLUMNS = (
     ("changed_by", "string"),
     ("schema_version", "int32"),
 )
+# Where the change log goes: a put's sequence number on the snapshot it opens, a delete's (and
+# who deleted) on the snapshot it closes.
+_LOG_COLUMNS = (("seq", "int64"), ("closed_seq", "int64"), ("closed_by", "string"))
 _COLUMNS = {
-    "snapshots": _SNAPSHOT_COLUMNS,
+    "snapshots": (*_SNAPSHOT_COLUMNS, *_LOG_COLUMNS),
     "heads": (("rkey", "string"), ("deleted", "bool"), *_SNAPSHOT_COLUMNS),
-    "changes": (
-        ("star", "string"),
-        ("seq", "int64"),
-        ("op", "string"),
-        ("type", "string"),
-        ("id", "string"),
-        ("sid", "int64"),
-        ("committed_at", "timestamp"),
-        ("changed_by", "string"),
-    ),
     "closes": (("sid", "int64"), ("valid_to", "timestamp")),
+    "deletes": (("sid", "int64"), ("valid_to", "timestamp"), *_LOG_COLUMNS[1:]),
 }
+_SQL_TYPES = {"int64": "BIGINT", "timestamp": "TIMESTAMPTZ", "string": "VARCHAR"}
+
+
+def _close_sql(table: str) -> tuple[str, str]:
+    """How the rows of ``table`` (``closes`` or ``deletes``: a sid, then what to set on that
+    snapshot) reach ``snapshots``: one row as a point update, found through the primary key;
+    several joined from lists (here the update appender is twice as slow as this join)."""
+    key, *columns = (name for name, _ in _COLUMNS[table])
+    one = ", ".join(f"{c} = ?" for c in columns)
+    lists = ", ".join(f"unnest(?::{_SQL_TYPES[t]}[]) AS {c}" for c, t in _COLUMNS[table])
+    many = ", ".join(f"{c} = c.{c}" for c in columns)
+    return (
+        f"UPDATE snapshots SET {one} WHERE {key} = ?",  # noqa: S608 - constant names
+        f"UPDATE snapshots SET {many} FROM (SELECT {lists}) c WHERE snapshots.sid = c.sid",  # noqa: S608
+    )
+
+
+_CLOSE_SQL = {table: _close_sql(table) for table in ("closes", "deletes")}
 # A head is rewritten in place, in the columns that change (a resource keeps its key and eid);
 # only resources new to the store get a row. For a few rows INSERT OR REPLACE, which deletes and
 # re-inserts each row and its index entry, is 4x slower here.
@@ -198,10 +223,11 @@ _UPDATE_HEADS_FROM_BATCH = (
 _BULK_STATEMENTS = {
     "closes": "UPDATE snapshots SET valid_to = c.valid_to FROM nebula_batch_closes c "
     "WHERE snapshots.sid = c.sid",
+    "deletes": "UPDATE snapshots SET valid_to = c.valid_to, closed_seq = c.closed_seq, "
+    "closed_by = c.closed_by FROM nebula_batch_deletes c WHERE snapshots.sid = c.sid",
     "snapshots": "INSERT INTO snapshots SELECT * FROM nebula_batch_snapshots",
     "heads": _UPDATE_HEADS_FROM_BATCH,
     "new_heads": "INSERT INTO heads SELECT * FROM nebula_batch_new_heads",
-    "changes": "INSERT INTO changes SELECT * FROM nebula_batch_changes",
 }
 
 
@@ -262,34 +288,69 @@ def _head_table(heads: Sequence[HeadRow], snapshots: Sequence[SnapshotRow], writ
     import pyarrow as pa
 
     rows = [h.snapshot for h in heads]
-    if len(rows) == len(snapshots) and all(map(operator.is_, rows, snapshots)):
-        columns = written.columns
-    else:
-        columns = _table("snapshots", _snapshot_columns(rows)).columns
-    schema = _arrow_schema("heads")
     rkeys = [_rkey(r.star, r.type, r.id) for r in rows]
     deleted = [h.deleted for h in heads]
-    return pa.table(
-        [pa.array(rkeys, pa.string()), pa.array(deleted, pa.bool_()), *columns], schema=schema
-    )
+    if len(rows) == len(snapshots) and all(map(operator.is_, rows, snapshots)):
+        columns = written.columns[: len(_SNAPSHOT_COLUMNS)]
+        return pa.table(
+            [pa.array(rkeys, pa.string()), pa.array(deleted, pa.bool_()), *columns],
+            schema=_arrow_schema("heads"),
+        )
+    return _table("heads", [rkeys, deleted, *_snapshot_columns(rows)])
 
 
-def _bulk_tables(batch: WriteBatch) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class _Logged:
+    """A batch with its change log where it is stored: ``log``, the log columns of the batch's
+    snapshots (see _LOG_COLUMNS); ``closes``, the snapshots puts close (sid, valid_to); and
+    ``deletes``, those deletes close (sid, valid_to, the delete's sequence number, who)."""
+
+    batch: WriteBatch
+    log: list[Sequence[Any]]
+    closes: Sequence[tuple[Any, ...]]
+    deletes: Sequence[tuple[Any, ...]]
+
+    @classmethod
+    def of(cls, batch: WriteBatch) -> _Logged:
+        opened = {c.sid: c.seq for c in batch.changes if c.op == "put"}
+        deleted = {c.sid: (c.seq, c.changed_by) for c in batch.changes if c.op == "delete"}
+        seqs = [opened[s.sid] for s in batch.snapshots]
+        if not deleted:
+            nothing = [None] * len(seqs)
+            return cls(batch, [seqs, nothing, nothing], batch.closes, ())
+        # A snapshot opened and deleted in this batch is inserted closed, with its delete.
+        gone = [deleted.get(s.sid, (None, None)) for s in batch.snapshots]
+        return cls(
+            batch,
+            [seqs, [g[0] for g in gone], [g[1] for g in gone]],
+            [c for c in batch.closes if c[0] not in deleted],
+            [(sid, at, *deleted[sid]) for sid, at in batch.closes if sid in deleted],
+        )
+
+    def snapshot_rows(self) -> list[tuple[Any, ...]]:
+        return [
+            (*s, *log)
+            for s, log in zip(self.batch.snapshots, zip(*self.log, strict=True), strict=True)
+        ]
+
+
+def _bulk_tables(logged: _Logged) -> dict[str, Any]:
     """The batch as Arrow tables, its rows transposed to columns; the heads of resources new to
     the store apart from those that replace a head row."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    batch = logged.batch
     new = _new_eids(batch)
-    snapshots = _table("snapshots", _snapshot_columns(batch.snapshots))
+    snapshots = _table("snapshots", [*_snapshot_columns(batch.snapshots), *logged.log])
     heads = _head_table(batch.heads, batch.snapshots, snapshots)
     is_new = pa.array([h.snapshot.eid in new for h in batch.heads], pa.bool_())
     return {
-        "closes": _table("closes", [[c[0] for c in batch.closes], [c[1] for c in batch.closes]]),
+        "closes": _table("closes", _columns(logged.closes, len(_COLUMNS["closes"]))),
+        "deletes": _table("deletes", _columns(logged.deletes, len(_COLUMNS["deletes"]))),
         "snapshots": snapshots,
         "new_heads": heads.filter(is_new),
         "heads": heads.filter(pc.invert(is_new)),
-        "changes": _table("changes", _columns(batch.changes, len(_COLUMNS["changes"]))),
     }
 
 
@@ -313,10 +374,11 @@ class _BatchWriter:
         cur = self._cur
         cur.execute("BEGIN")
         try:
+            logged = _Logged.of(batch)
             if len(batch.changes) > _ARROW_ROWS:
-                self._write_bulk(batch)
+                self._write_bulk(logged)
             else:
-                self._write_small(batch)
+                self._write_small(logged)
             cur.execute("COMMIT")
         except BaseException:
             # An appender whose flush failed may still hold its rows: start afresh next time.
@@ -324,19 +386,20 @@ class _BatchWriter:
             cur.execute("ROLLBACK")
             raise
 
-    def _write_small(self, batch: WriteBatch) -> None:
+    def _write_small(self, logged: _Logged) -> None:
+        batch = logged.batch
         new = _new_eids(batch)
-        self._close(batch.closes)
-        self._insert("snapshots", batch.snapshots)
+        self._close("closes", logged.closes)
+        self._close("deletes", logged.deletes)
+        self._insert("snapshots", logged.snapshot_rows())
         self._insert("heads", [_head_values(h) for h in batch.heads if h.snapshot.eid in new])
         self._update_heads(
             [_head_update_values(h) for h in batch.heads if h.snapshot.eid not in new]
         )
-        self._insert("changes", batch.changes)
 
-    def _write_bulk(self, batch: WriteBatch) -> None:
+    def _write_bulk(self, logged: _Logged) -> None:
         cur = self._cur
-        tables = {name: table for name, table in _bulk_tables(batch).items() if table.num_rows}
+        tables = {name: table for name, table in _bulk_tables(logged).items() if table.num_rows}
         for name, table in tables.items():
             cur.register(f"nebula_batch_{name}", table)
         try:
@@ -361,19 +424,13 @@ class _BatchWriter:
             appender.append_rows(rows)
             appender.flush()
 
-    def _close(self, closes: Sequence[tuple[int, datetime]]) -> None:
-        if len(closes) == 1:
-            # A point update finds the row through the primary key instead of joining the table.
-            sid, valid_to = closes[0]
-            self._cur.execute("UPDATE snapshots SET valid_to = ? WHERE sid = ?", [valid_to, sid])
-        elif closes:
-            # Lists as parameters: here the update appender is twice as slow as this join.
-            self._cur.execute(
-                "UPDATE snapshots SET valid_to = c.valid_to "
-                "FROM (SELECT unnest(?::BIGINT[]) AS sid, unnest(?::TIMESTAMPTZ[]) AS valid_to) c "
-                "WHERE snapshots.sid = c.sid",
-                [[c[0] for c in closes], [c[1] for c in closes]],
-            )
+    def _close(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        one, many = _CLOSE_SQL[table]
+        if len(rows) == 1:
+            sid, *values = rows[0]
+            self._cur.execute(one, [*values, sid])
+        elif rows:
+            self._cur.execute(many, [list(c) for c in zip(*rows, strict=True)])
 
     def _update_heads(self, rows: list[tuple[Any, ...]]) -> None:
         if len(rows) == 1:
@@ -405,28 +462,58 @@ class DuckDbResourceRepo:
         # The writer cursor is the committer's; the rare writes from other threads (a new star, a
         # type definition) take this lock so that they never interleave with a batch.
         self._write_lock = threading.RLock()
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:
+            self._con.close()  # let go of the file: nothing holds it open
+            raise
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
+        """Create the schema of a new store, or bring an older one to this version, in one
+        transaction: a store is either upgraded whole or left as it was."""
         cur = self._writer
         cur.execute("BEGIN")
-        for statement in SCHEMA_STATEMENTS:
-            cur.execute(statement)
-        found = cur.execute("SELECT value FROM nebula_meta WHERE key = 'schema_version'").fetchone()
-        if found is None:
-            cur.execute(
-                "INSERT INTO nebula_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
-            )
-        elif int(found[0]) > SCHEMA_VERSION:
+        try:
+            for statement in SCHEMA_STATEMENTS:
+                cur.execute(statement)
+            found = cur.execute(
+                "SELECT value FROM nebula_meta WHERE key = 'schema_version'"
+            ).fetchone()
+            version = SCHEMA_VERSION if found is None else int(found[0])
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"The store {self.path} was written by a newer Nebula (schema {version}, "
+                    f"this version reads up to {SCHEMA_VERSION}). Upgrade Nebula to open it.",
+                    path=self.path,
+                )
+            for step in range(version, SCHEMA_VERSION):
+                self._upgrade(step)
+            if found is None or version != SCHEMA_VERSION:
+                cur.execute(
+                    "INSERT OR REPLACE INTO nebula_meta VALUES ('schema_version', ?)",
+                    [str(SCHEMA_VERSION)],
+                )
+        except BaseException:
             cur.execute("ROLLBACK")
-            raise StoreError(
-                f"The store {self.path} was written by a newer Nebula (schema {found[0]}, this "
-                f"version reads up to {SCHEMA_VERSION}). Upgrade Nebula to open it.",
-                path=self.path,
-            )
+            raise
         cur.execute("COMMIT")
+
+    def _upgrade(self, version: int) -> None:
+        """Run the statements that bring a store of ``version`` to the next one."""
+        import duckdb
+
+        try:
+            for statement in UPGRADES[version]:
+                self._writer.execute(statement)
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"Could not upgrade the store {self.path} from schema {version} to "
+                f"{version + 1} ({type(exc).__name__}); it is left as it was. Open it with the "
+                "Nebula that wrote it, and report this.",
+                path=self.path,
+            ) from exc
 
     def close(self) -> None:
         if not self._closed:
@@ -485,7 +572,12 @@ class DuckDbResourceRepo:
         sid, eid = cur.execute(
             "SELECT coalesce(max(sid), 0), coalesce(max(eid), 0) FROM snapshots"
         ).fetchall()[0]
-        seqs = dict(cur.execute("SELECT star, max(seq) FROM changes GROUP BY star").fetchall())
+        seqs = dict(
+            cur.execute(
+                "SELECT star, max(greatest(seq, coalesce(closed_seq, 0))) FROM snapshots "
+                "GROUP BY star"
+            ).fetchall()
+        )
         return int(sid), int(eid), {str(k): int(v) for k, v in seqs.items()}
 
     # -- reads ----------------------------------------------------------------------------------
@@ -556,23 +648,10 @@ class DuckDbResourceRepo:
     def read_changes(
         self, star: str, after_seq: int, limit: int
     ) -> list[tuple[ChangeRow, SnapshotRow]]:
-        rows = (
-            self._reader()
-            .execute(
-                "SELECT c.star, c.seq, c.op, c.type, c.id, c.sid, epoch_us(c.committed_at), "
-                "c.changed_by, s.sid, s.eid, s.star, s.type, s.id, s.snapshot_number, "
-                "epoch_us(s.valid_from), "
-                "epoch_us(s.valid_to), s.value::VARCHAR, s.previous_values::VARCHAR, s.etag, "
-                "s.changed_by, s.schema_version "
-                "FROM changes c JOIN snapshots s ON s.sid = c.sid "
-                "WHERE c.star = ? AND c.seq > ? ORDER BY c.seq LIMIT ?",
-                [star, after_seq, limit],
-            )
-            .fetchall()
-        )
+        rows = self._reader().execute(_CHANGES_SQL, [star, after_seq, star, after_seq, limit])
         return [
             (ChangeRow(r[0], r[1], r[2], r[3], r[4], r[5], _ts(r[6]), r[7]), _snapshot(r[8:]))
-            for r in rows
+            for r in rows.fetchall()
         ]
 
     # -- writes (committer thread only) ---------------------------------------------------------

@@ -1,15 +1,37 @@
-"""The DuckDB schema of a Nebula store, and its version.
+"""The DuckDB schema of a Nebula store, its version, and the steps from older versions.
 
 ``snapshots`` is the permanent history (one row per snapshot, Snodgrass valid time); Lookback
 queries read it directly. ``heads`` is the latest state per resource, keyed for point reads.
-``changes`` is each star's change log, in sequence order, for subscribers that resume.
+
+``snapshots`` is also each star's change log, for subscribers that resume: a put is the snapshot
+it opened (``seq`` is its place in the star's sequence), a delete the snapshot it closed
+(``closed_seq``, ``closed_by``; null on every other snapshot). Version 1 kept the log in a table
+of its own, one more row written per change for what the snapshot already says.
 """
 
 from __future__ import annotations
 
-__all__ = ["SCHEMA_STATEMENTS", "SCHEMA_VERSION"]
+__all__ = ["SCHEMA_STATEMENTS", "SCHEMA_VERSION", "UPGRADES"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+_SNAPSHOTS_TABLE = """CREATE TABLE IF NOT EXISTS {name} (
+        sid BIGINT PRIMARY KEY,
+        eid BIGINT NOT NULL,
+        star VARCHAR NOT NULL,
+        type VARCHAR NOT NULL,
+        id VARCHAR NOT NULL,
+        snapshot_number INTEGER NOT NULL,
+        valid_from TIMESTAMPTZ NOT NULL,
+        valid_to TIMESTAMPTZ NOT NULL,
+        value JSON NOT NULL,
+        previous_values JSON NOT NULL,
+        etag VARCHAR NOT NULL,
+        changed_by VARCHAR NOT NULL,
+        schema_version INTEGER NOT NULL,
+        seq BIGINT NOT NULL,
+        closed_seq BIGINT,
+        closed_by VARCHAR)"""
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS nebula_meta (
@@ -27,20 +49,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
         defined_at TIMESTAMPTZ NOT NULL,
         defined_by VARCHAR NOT NULL,
         PRIMARY KEY (star, name, version))""",
-    """CREATE TABLE IF NOT EXISTS snapshots (
-        sid BIGINT PRIMARY KEY,
-        eid BIGINT NOT NULL,
-        star VARCHAR NOT NULL,
-        type VARCHAR NOT NULL,
-        id VARCHAR NOT NULL,
-        snapshot_number INTEGER NOT NULL,
-        valid_from TIMESTAMPTZ NOT NULL,
-        valid_to TIMESTAMPTZ NOT NULL,
-        value JSON NOT NULL,
-        previous_values JSON NOT NULL,
-        etag VARCHAR NOT NULL,
-        changed_by VARCHAR NOT NULL,
-        schema_version INTEGER NOT NULL)""",
+    _SNAPSHOTS_TABLE.format(name="snapshots"),
     # A copy of each resource's latest snapshot (closed if the resource is deleted), keyed by
     # 'star/type/id' for point reads and eTag checks.
     """CREATE TABLE IF NOT EXISTS heads (
@@ -59,13 +68,39 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
         etag VARCHAR NOT NULL,
         changed_by VARCHAR NOT NULL,
         schema_version INTEGER NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS changes (
-        star VARCHAR NOT NULL,
-        seq BIGINT NOT NULL,
-        op VARCHAR NOT NULL,
-        type VARCHAR NOT NULL,
-        id VARCHAR NOT NULL,
-        sid BIGINT NOT NULL,
-        committed_at TIMESTAMPTZ NOT NULL,
-        changed_by VARCHAR NOT NULL)""",
 )
+
+# The columns of version 1's snapshots, as the upgrade from it selects them.
+_V1_SNAPSHOT_COLUMNS = (
+    "s.sid, s.eid, s.star, s.type, s.id, s.snapshot_number, s.valid_from, s.valid_to, s.value, "
+    "s.previous_values, s.etag, s.changed_by, s.schema_version"
+)
+
+UPGRADES: dict[int, tuple[str, ...]] = {
+    # From version 1: the change log moves into the snapshots it names. DuckDB cannot add a
+    # NOT NULL column to a keyed table in place, so snapshots is written anew, in sid order. A
+    # snapshot that was never logged (written by hand) gets seq 0: replay never showed it.
+    # The Lookback projection is derived from snapshots: dropped, it is rebuilt when next read.
+    1: (
+        _SNAPSHOTS_TABLE.format(name="snapshots_v2"),
+        "INSERT INTO snapshots_v2 SELECT "  # noqa: S608 - constants only
+        + _V1_SNAPSHOT_COLUMNS
+        + ", coalesce(p.seq, 0), d.seq, d.changed_by FROM snapshots s "
+        "LEFT JOIN changes p ON p.sid = s.sid AND p.op = 'put' "
+        "LEFT JOIN changes d ON d.sid = s.sid AND d.op = 'delete' ORDER BY s.sid",
+        "DROP TABLE snapshots",
+        "DROP TABLE changes",
+        "ALTER TABLE snapshots_v2 RENAME TO snapshots",
+        *(
+            "DROP TABLE IF EXISTS " + table
+            for table in (
+                "lookback_projection",
+                "lookback_current",
+                "lookback_projection_fields",
+                "lookback_projection_stars",
+                "lookback_projection_state",
+            )
+        ),
+    ),
+}
+"""Per schema version, the statements that bring a store of that version to the next one."""

@@ -180,7 +180,10 @@ def test_sql_and_python_agree(
     sql, params = filter_sql(f)
     rows = _rows(docs)
     con.execute("DELETE FROM snapshots")
-    con.executemany("INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    con.executemany(
+        "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+        [(*row, row[0]) for row in rows],
+    )
     in_sql = [
         sid
         for (sid,) in con.execute(

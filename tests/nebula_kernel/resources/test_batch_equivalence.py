@@ -8,7 +8,7 @@ import json
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import nebula_kernel as nk
 from nebula_kernel.drivers.duckdb import DuckDbResourceRepo
-from nebula_kernel.ports import ChangeRow, WriteBatch
+from nebula_kernel.drivers.duckdb._repo import _BatchWriter
 from nebula_kernel.resources import ETagPrecondition, ResourceStore, WriteOp
 from tests._helpers import ManualClock, Task
 
@@ -44,19 +44,31 @@ class Step:
 
 
 class CrashingRepo(DuckDbResourceRepo):
-    """Fails the next batch at its last statement, inside the DuckDB transaction: a change row
-    without a star, which the change log refuses after every snapshot, close and head of the
-    batch was written."""
+    """Fails the next batch at its COMMIT, after every close, snapshot and head of it was
+    written inside the DuckDB transaction (as a disk that fills up while the log is flushed)."""
 
     crash_next = False
 
-    def apply(self, batch: WriteBatch) -> None:
-        if self.crash_next:
-            self.crash_next = False
-            at = batch.changes[0].at
-            broken = ChangeRow(None, 0, "put", "Doc", "x", 0, at, "crash")  # type: ignore[arg-type]
-            batch = replace(batch, changes=[*batch.changes, broken])
-        super().apply(batch)
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self._batches = _BatchWriter(_FailingCommit(self._writer, self))
+
+
+class _FailingCommit:
+    """The committer's cursor, refusing COMMIT once when its repository says so."""
+
+    def __init__(self, cursor: Any, repo: CrashingRepo) -> None:
+        self._cursor = cursor
+        self._repo = repo
+
+    def execute(self, sql: str, *params: Any) -> Any:
+        if sql == "COMMIT" and self._repo.crash_next:
+            self._repo.crash_next = False
+            raise OSError("No space left on device")
+        return self._cursor.execute(sql, *params)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
 
 
 @contextmanager
@@ -266,7 +278,8 @@ def _stored(store: ResourceStore) -> dict[str, Any]:
         "SELECT rkey, deleted, snapshot_number, value::VARCHAR, year(valid_to) = 9999 "
         "FROM heads ORDER BY rkey"
     ).fetchall()
-    changes = cur.execute("SELECT seq, op, type, id FROM changes ORDER BY seq").fetchall()
+    log = store.repo.read_changes(store.default_star, 0, 1_000_000)
+    changes = [(c.seq, c.op, c.type, c.id, c.sid) for c, _ in log]
     return {
         "snapshots": [(*r[:3], json.loads(r[3]), json.loads(r[4]), r[5]) for r in snapshots],
         "heads": [(*r[:3], json.loads(r[3]), r[4]) for r in heads],
