@@ -384,7 +384,9 @@ def _reads(suite: Suite, sizes: _Sizes) -> None:
 
         def plain_current() -> None:
             cur.execute(
-                "SELECT value::VARCHAR, etag FROM heads WHERE rkey = ?", [next_rkey()]
+                "SELECT s.value::VARCHAR, s.etag FROM heads h JOIN snapshots s ON s.sid = h.sid "
+                "WHERE h.rkey = ?",
+                [next_rkey()],
             ).fetchall()
 
         def current() -> None:

@@ -9,7 +9,6 @@ committer thread through its own cursor, each :class:`WriteBatch` in one DuckDB 
 from __future__ import annotations
 
 import functools
-import operator
 import re
 import threading
 from collections.abc import Sequence
@@ -76,7 +75,24 @@ _SNAPSHOT_SELECT = (
     "sid, eid, star, type, id, snapshot_number, epoch_us(valid_from), epoch_us(valid_to), "
     "value::VARCHAR, previous_values::VARCHAR, etag, changed_by, schema_version"
 )
-_SELECT_HEAD = "SELECT deleted, " + _SNAPSHOT_SELECT + " FROM heads "  # noqa: S608 - constants
+
+
+def _select_heads(where: str) -> str:
+    """The heads that ``where`` keeps (constant text: a condition on ``heads``, then perhaps an
+    order and a limit), each joined to the snapshot it names: ``deleted``, then the snapshot's
+    columns (see _head). DuckDB scans only the snapshots between the lowest and the highest
+    ``sid`` the heads name: for one resource, its row."""
+    return (
+        "SELECT deleted, "  # noqa: S608 - constant fragments
+        + _SNAPSHOT_SELECT
+        + " FROM (SELECT deleted, sid AS head FROM heads WHERE "
+        + where
+        + ") JOIN snapshots ON sid = head"
+    )
+
+
+_HEAD_SQL = _select_heads("rkey = ?")
+_HEADS_SQL = _select_heads("rkey IN (SELECT unnest(?))")
 # A resource's snapshots are found by its eid given as a constant: DuckDB then skips every
 # stored segment whose eid range excludes it. Taken from a subquery on heads instead, the eid is
 # known only while the scan runs, which then reads the whole table (100,000 of 1,000,000
@@ -140,22 +156,24 @@ def _head(row: tuple[Any, ...]) -> HeadRow:
 _ARROW_ROWS = 1_000
 _INSERT_ONE = {
     "snapshots": "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    "heads": "INSERT INTO heads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "heads": "INSERT INTO heads VALUES (?, ?, ?, ?, ?, ?, ?)",
 }
-_UPDATE_HEAD = (
-    "UPDATE heads SET deleted = ?, sid = ?, snapshot_number = ?, valid_from = ?, valid_to = ?, "
-    "value = ?, previous_values = ?, etag = ?, changed_by = ?, schema_version = ? WHERE rkey = ?"
-)
+# A head is rewritten in place, in the columns that change (a resource keeps its key and eid);
+# only resources new to the store get a row. For a few rows INSERT OR REPLACE, which deletes and
+# re-inserts each row and its index entry, is 4x slower here.
+_UPDATE_HEAD = "UPDATE heads SET deleted = ?, sid = ? WHERE rkey = ?"
 
 
 def _head_values(h: HeadRow) -> tuple[Any, ...]:
-    # Storage rows are NamedTuples in their table's column order.
-    return (_rkey(*h.key), h.deleted, *h.snapshot)
+    """The head's row, in the column order of ``heads``."""
+    s = h.snapshot
+    return (_rkey(s.star, s.type, s.id), h.deleted, s.sid, s.eid, s.star, s.type, s.id)
 
 
 def _head_update_values(h: HeadRow) -> tuple[Any, ...]:
-    values = _head_values(h)
-    return tuple(values[i] for i in _HEAD_UPDATE_INDEXES)
+    """What a write changes in an existing head, in _UPDATE_HEAD's parameter order."""
+    s = h.snapshot
+    return (h.deleted, s.sid, _rkey(s.star, s.type, s.id))
 
 
 _SNAPSHOT_COLUMNS = (
@@ -178,7 +196,15 @@ _SNAPSHOT_COLUMNS = (
 _LOG_COLUMNS = (("seq", "int64"), ("closed_seq", "int64"), ("closed_by", "string"))
 _COLUMNS = {
     "snapshots": (*_SNAPSHOT_COLUMNS, *_LOG_COLUMNS),
-    "heads": (("rkey", "string"), ("deleted", "bool"), *_SNAPSHOT_COLUMNS),
+    "heads": (
+        ("rkey", "string"),
+        ("deleted", "bool"),
+        ("sid", "int64"),
+        ("eid", "int64"),
+        ("star", "string"),
+        ("type", "string"),
+        ("id", "string"),
+    ),
     "closes": (("sid", "int64"), ("valid_to", "timestamp")),
     "deletes": (("sid", "int64"), ("valid_to", "timestamp"), *_LOG_COLUMNS[1:]),
 }
@@ -200,21 +226,12 @@ def _close_sql(table: str) -> tuple[str, str]:
 
 
 _CLOSE_SQL = {table: _close_sql(table) for table in ("closes", "deletes")}
-# A head is rewritten in place, in the columns that change (a resource keeps its key and eid);
-# only resources new to the store get a row. For a few rows INSERT OR REPLACE, which deletes and
-# re-inserts each row and its index entry, is 4x slower here.
-_HEAD_UPDATE_INDEXES = [
-    i for i, (name, _) in enumerate(_COLUMNS["heads"]) if name not in {"eid", "star", "type", "id"}
-]
-_HEAD_UPDATE_COLUMNS = [_COLUMNS["heads"][i][0] for i in _HEAD_UPDATE_INDEXES]
 # Updating the changed columns in place, joined on the key, is 2-3x faster here than INSERT OR
 # REPLACE, which deletes and re-inserts each row and its index entry (10,000 heads, DuckDB 2.0,
 # medians of 10: ~20 ms against ~45 ms).
 _UPDATE_HEADS_FROM_BATCH = (
-    "UPDATE heads SET deleted = h.deleted, sid = h.sid, snapshot_number = h.snapshot_number, "
-    "valid_from = h.valid_from, valid_to = h.valid_to, value = h.value, "
-    "previous_values = h.previous_values, etag = h.etag, changed_by = h.changed_by, "
-    "schema_version = h.schema_version FROM nebula_batch_heads h WHERE heads.rkey = h.rkey"
+    "UPDATE heads SET deleted = h.deleted, sid = h.sid FROM nebula_batch_heads h "
+    "WHERE heads.rkey = h.rkey"
 )
 
 
@@ -281,22 +298,9 @@ def _snapshot_columns(rows: Sequence[SnapshotRow]) -> list[Sequence[Any]]:
     return _columns(rows, len(_SNAPSHOT_COLUMNS))
 
 
-def _head_table(heads: Sequence[HeadRow], snapshots: Sequence[SnapshotRow], written: Any) -> Any:
-    """The heads as an Arrow table; ``written`` is the table of ``snapshots``, whose columns are
-    taken as they are when the heads are exactly those snapshots (as in a big commit of puts,
-    each resource's head being the one snapshot the batch opens for it)."""
-    import pyarrow as pa
-
-    rows = [h.snapshot for h in heads]
-    rkeys = [_rkey(r.star, r.type, r.id) for r in rows]
-    deleted = [h.deleted for h in heads]
-    if len(rows) == len(snapshots) and all(map(operator.is_, rows, snapshots)):
-        columns = written.columns[: len(_SNAPSHOT_COLUMNS)]
-        return pa.table(
-            [pa.array(rkeys, pa.string()), pa.array(deleted, pa.bool_()), *columns],
-            schema=_arrow_schema("heads"),
-        )
-    return _table("heads", [rkeys, deleted, *_snapshot_columns(rows)])
+def _head_table(heads: Sequence[HeadRow]) -> Any:
+    """The heads as an Arrow table."""
+    return _table("heads", _columns([_head_values(h) for h in heads], len(_COLUMNS["heads"])))
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +347,7 @@ def _bulk_tables(logged: _Logged) -> dict[str, Any]:
     batch = logged.batch
     new = _new_eids(batch)
     snapshots = _table("snapshots", [*_snapshot_columns(batch.snapshots), *logged.log])
-    heads = _head_table(batch.heads, batch.snapshots, snapshots)
+    heads = _head_table(batch.heads)
     is_new = pa.array([h.snapshot.eid in new for h in batch.heads], pa.bool_())
     return {
         "closes": _table("closes", _columns(logged.closes, len(_COLUMNS["closes"]))),
@@ -434,13 +438,12 @@ class _BatchWriter:
 
     def _update_heads(self, rows: list[tuple[Any, ...]]) -> None:
         if len(rows) == 1:
-            rkey, *values = rows[0]
-            self._cur.execute(_UPDATE_HEAD, [*values, rkey])
+            self._cur.execute(_UPDATE_HEAD, rows[0])
         elif rows:
             appender = self._appender(
                 "head_updates",
                 "heads",
-                columns=_HEAD_UPDATE_COLUMNS,
+                columns=["deleted", "sid", "rkey"],
                 action="update",
                 key=["rkey"],
             )
@@ -586,12 +589,9 @@ class DuckDbResourceRepo:
         if not keys:
             return {}
         if len(keys) == 1:
-            rows = cur.execute(_SELECT_HEAD + "WHERE rkey = ?", [_rkey(*keys[0])]).fetchall()
+            rows = cur.execute(_HEAD_SQL, [_rkey(*keys[0])]).fetchall()
         else:
-            rows = cur.execute(
-                _SELECT_HEAD + "WHERE rkey IN (SELECT unnest(?))",
-                [[_rkey(*k) for k in keys]],
-            ).fetchall()
+            rows = cur.execute(_HEADS_SQL, [[_rkey(*k) for k in keys]]).fetchall()
         heads = (_head(r) for r in rows)
         return {h.key: h for h in heads}
 
@@ -605,15 +605,15 @@ class DuckDbResourceRepo:
     def list_heads(
         self, star: str, type_name: str | None, after_id: str | None, limit: int
     ) -> list[HeadRow]:
-        sql = _SELECT_HEAD + "WHERE star = ? AND NOT deleted"
+        where = "star = ? AND NOT deleted"
         params: list[Any] = [star]
         if type_name is not None:
-            sql += " AND type = ?"
+            where += " AND type = ?"
             params.append(type_name)
         if after_id is not None:
-            sql += " AND id > ?"
+            where += " AND id > ?"
             params.append(after_id)
-        sql += " ORDER BY type, id LIMIT ?"
+        sql = _select_heads(where + " ORDER BY type, id LIMIT ?") + " ORDER BY type, id"
         params.append(limit)
         return [_head(r) for r in self._reader().execute(sql, params).fetchall()]
 
@@ -661,19 +661,9 @@ class DuckDbResourceRepo:
             self._batches.write(batch)
 
     def rewrite_current(self, key: Key, sid: int, value: str, schema_version: int) -> None:
+        # The head names the snapshot; the committer checked that it still names ``sid``.
         with self._write_lock:
-            cur = self._writer
-            cur.execute("BEGIN")
-            try:
-                cur.execute(
-                    "UPDATE snapshots SET value = ?, schema_version = ? WHERE sid = ?",
-                    [value, schema_version, sid],
-                )
-                cur.execute(
-                    "UPDATE heads SET value = ?, schema_version = ? WHERE rkey = ? AND sid = ?",
-                    [value, schema_version, _rkey(*key), sid],
-                )
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
+            self._writer.execute(
+                "UPDATE snapshots SET value = ?, schema_version = ? WHERE sid = ?",
+                [value, schema_version, sid],
+            )

@@ -1,7 +1,9 @@
 """The DuckDB schema of a Nebula store, its version, and the steps from older versions.
 
 ``snapshots`` is the permanent history (one row per snapshot, Snodgrass valid time); Lookback
-queries read it directly. ``heads`` is the latest state per resource, keyed for point reads.
+queries read it directly. ``heads`` finds each resource's latest snapshot by its key: it holds
+the snapshot's ``sid``, not a copy of it, so a write changes two narrow columns there (version 2
+copied the whole snapshot, its documents included, on every write).
 
 ``snapshots`` is also each star's change log, for subscribers that resume: a put is the snapshot
 it opened (``seq`` is its place in the star's sequence), a delete the snapshot it closed
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 __all__ = ["SCHEMA_STATEMENTS", "SCHEMA_VERSION", "UPGRADES"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SNAPSHOTS_TABLE = """CREATE TABLE IF NOT EXISTS {name} (
         sid BIGINT PRIMARY KEY,
@@ -33,6 +35,17 @@ _SNAPSHOTS_TABLE = """CREATE TABLE IF NOT EXISTS {name} (
         closed_seq BIGINT,
         closed_by VARCHAR)"""
 
+# Each resource's latest snapshot (closed if the resource is deleted), keyed by 'star/type/id'
+# for point reads and eTag checks; the key's parts again, for listing a star's resources.
+_HEADS_TABLE = """CREATE TABLE IF NOT EXISTS {name} (
+        rkey VARCHAR PRIMARY KEY,
+        deleted BOOLEAN NOT NULL,
+        sid BIGINT NOT NULL,
+        eid BIGINT NOT NULL,
+        star VARCHAR NOT NULL,
+        type VARCHAR NOT NULL,
+        id VARCHAR NOT NULL)"""
+
 SCHEMA_STATEMENTS: tuple[str, ...] = (
     """CREATE TABLE IF NOT EXISTS nebula_meta (
         key VARCHAR PRIMARY KEY,
@@ -50,24 +63,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
         defined_by VARCHAR NOT NULL,
         PRIMARY KEY (star, name, version))""",
     _SNAPSHOTS_TABLE.format(name="snapshots"),
-    # A copy of each resource's latest snapshot (closed if the resource is deleted), keyed by
-    # 'star/type/id' for point reads and eTag checks.
-    """CREATE TABLE IF NOT EXISTS heads (
-        rkey VARCHAR PRIMARY KEY,
-        deleted BOOLEAN NOT NULL,
-        sid BIGINT NOT NULL,
-        eid BIGINT NOT NULL,
-        star VARCHAR NOT NULL,
-        type VARCHAR NOT NULL,
-        id VARCHAR NOT NULL,
-        snapshot_number INTEGER NOT NULL,
-        valid_from TIMESTAMPTZ NOT NULL,
-        valid_to TIMESTAMPTZ NOT NULL,
-        value JSON NOT NULL,
-        previous_values JSON NOT NULL,
-        etag VARCHAR NOT NULL,
-        changed_by VARCHAR NOT NULL,
-        schema_version INTEGER NOT NULL)""",
+    _HEADS_TABLE.format(name="heads"),
 )
 
 # The columns of version 1's snapshots, as the upgrade from it selects them.
@@ -101,6 +97,13 @@ UPGRADES: dict[int, tuple[str, ...]] = {
                 "lookback_projection_state",
             )
         ),
+    ),
+    # From version 2: heads point at their snapshots instead of copying them.
+    2: (
+        _HEADS_TABLE.format(name="heads_v3"),
+        "INSERT INTO heads_v3 SELECT rkey, deleted, sid, eid, star, type, id FROM heads",
+        "DROP TABLE heads",
+        "ALTER TABLE heads_v3 RENAME TO heads",
     ),
 }
 """Per schema version, the statements that bring a store of that version to the next one."""

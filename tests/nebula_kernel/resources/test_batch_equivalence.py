@@ -275,8 +275,8 @@ def _stored(store: ResourceStore) -> dict[str, Any]:
         "year(valid_to) = 9999 FROM snapshots ORDER BY type, id, snapshot_number"
     ).fetchall()
     heads = cur.execute(
-        "SELECT rkey, deleted, snapshot_number, value::VARCHAR, year(valid_to) = 9999 "
-        "FROM heads ORDER BY rkey"
+        "SELECT h.rkey, h.deleted, s.snapshot_number, s.value::VARCHAR, year(s.valid_to) = 9999 "
+        "FROM heads h JOIN snapshots s ON s.sid = h.sid ORDER BY h.rkey"
     ).fetchall()
     log = store.repo.read_changes(store.default_star, 0, 1_000_000)
     changes = [(c.seq, c.op, c.type, c.id, c.sid) for c, _ in log]

@@ -2,7 +2,8 @@
 
 The version 1 image is made from a real store: its history is written through the API, then the
 file is put back in version 1's shape exactly (the change log in a table of its own, snapshots
-without log columns). That shape is spelled out here, as the older Nebula wrote it.
+without log columns, heads that copy their snapshots). That shape is spelled out here, as the
+older Nebula wrote it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 import nebula_kernel as nk
 from nebula_kernel.drivers.duckdb import DuckDbResourceRepo
 from nebula_kernel.drivers.duckdb._lookback_projection import project_star
+from nebula_kernel.drivers.duckdb._schema import SCHEMA_VERSION
 from nebula_kernel.lookback import cube, find
 from nebula_kernel.resources import ResourceStore
 from tests._helpers import ManualClock
@@ -31,6 +33,12 @@ _V1_CHANGES = """CREATE TABLE changes (
     star VARCHAR NOT NULL, seq BIGINT NOT NULL, op VARCHAR NOT NULL, type VARCHAR NOT NULL,
     id VARCHAR NOT NULL, sid BIGINT NOT NULL, committed_at TIMESTAMPTZ NOT NULL,
     changed_by VARCHAR NOT NULL)"""
+_V1_HEADS = """CREATE TABLE heads (
+    rkey VARCHAR PRIMARY KEY, deleted BOOLEAN NOT NULL, sid BIGINT NOT NULL, eid BIGINT NOT NULL,
+    star VARCHAR NOT NULL, type VARCHAR NOT NULL, id VARCHAR NOT NULL,
+    snapshot_number INTEGER NOT NULL, valid_from TIMESTAMPTZ NOT NULL,
+    valid_to TIMESTAMPTZ NOT NULL, value JSON NOT NULL, previous_values JSON NOT NULL,
+    etag VARCHAR NOT NULL, changed_by VARCHAR NOT NULL, schema_version INTEGER NOT NULL)"""
 _V1_COLUMNS = (
     "sid, eid, star, type, id, snapshot_number, valid_from, valid_to, value, previous_values, "
     "etag, changed_by, schema_version"
@@ -70,6 +78,14 @@ def _as_version_1(path: Path) -> None:
             "FROM snapshots UNION ALL SELECT star, closed_seq, 'delete', type, id, sid, "
             "valid_to, closed_by FROM snapshots WHERE closed_seq IS NOT NULL"
         )
+        con.execute(
+            "CREATE TABLE v1_heads AS SELECT h.rkey, h.deleted, s.* EXCLUDE (seq, closed_seq, "
+            "closed_by) FROM heads h JOIN snapshots s ON s.sid = h.sid"
+        )
+        con.execute("DROP TABLE heads")
+        con.execute(_V1_HEADS)
+        con.execute("INSERT INTO heads SELECT * FROM v1_heads")
+        con.execute("DROP TABLE v1_heads")
         con.execute("CREATE TABLE v1 AS SELECT " + _V1_COLUMNS + " FROM snapshots")
         con.execute("DROP TABLE snapshots")
         con.execute(_V1_SNAPSHOTS)
@@ -113,7 +129,7 @@ def test_a_version_1_store_opens_upgraded_with_its_history_and_log_as_they_were(
     with _open(path, clock) as store:
         assert _everything(store) == before
         con = store.repo.connection_for_queries()
-        assert con.execute("SELECT value FROM nebula_meta").fetchone() == ("2",)
+        assert con.execute("SELECT value FROM nebula_meta").fetchone() == (str(SCHEMA_VERSION),)
         assert find(con, STAR, {"__At": at}).results == found_before
         # The log goes on where it stopped, and a subscriber resuming mid-log gets the rest.
         last = before[STAR][1]
