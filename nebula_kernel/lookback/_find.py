@@ -145,10 +145,17 @@ def _find(
     else:  # past the last match (or none): count without paging, at the same point
         total = _count(con, _visible(source, star, point.visibility, plan.at), where, where_params)
     texts = _documents(con, documents, [int(row[0]) for row in page])
+    # Each output field's cell: the page row's meta values come first, then the documents'.
+    positions = [
+        1 + meta.index(f)
+        if f.decode not in _DOCUMENT_DECODES
+        else 1 + len(meta) + documents.index(f)
+        for f in fields
+    ]
     records = []
-    for sid, *meta_values in page:
-        cells = dict(zip(meta, meta_values, strict=True)) | texts[sid]
-        records.append(tuple(cells[f] for f in fields))
+    for row in page:
+        cells = (*row, *texts[row[0]])
+        records.append(tuple(cells[n] for n in positions))
     return FindResult(
         total=total,
         start=parsed.start,
@@ -160,10 +167,10 @@ def _find(
 
 def _documents(
     con: duckdb.DuckDBPyConnection, fields: Sequence[OutputField], sids: Sequence[int]
-) -> dict[int, dict[OutputField, Any]]:
-    """Per sid, the document fields of that snapshot."""
+) -> dict[int, tuple[Any, ...]]:
+    """Per sid, the document fields of that snapshot, in the order of ``fields``."""
     if not fields or not sids:
-        return {sid: {} for sid in sids}
+        return dict.fromkeys(sids, ())
     rows = con.execute(
         "SELECT sid, "  # noqa: S608 - constant fragments, ? values
         + ", ".join(f.sql for f in fields)
@@ -172,7 +179,7 @@ def _documents(
         + ")",
         [*(p for f in fields for p in f.params), *sids],
     ).fetchall()
-    return {row[0]: dict(zip(fields, row[1:], strict=True)) for row in rows}
+    return {row[0]: row[1:] for row in rows}
 
 
 def _instant(at: str | None, seen: Visibility) -> datetime | None:
