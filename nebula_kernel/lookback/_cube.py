@@ -101,9 +101,10 @@ def cube(
 
 
 def _cube_sql(query: CubeSpec, star: str, source: FieldSource) -> Sql:
-    """The leaf cells are aggregated once (``leaves``), each path expanded to its ancestors,
-    then every cell of every grouping set merges the partial aggregates of its leaves: a
-    leaf row joins each grouping set (``totalled``), with the dimensions it totals nulled."""
+    """The leaf cells are aggregated once (``leaves``), each metric as its exported aggregate
+    state, each path expanded to its ancestors; then every cell of every grouping set combines
+    the states of its leaves: a leaf row joins each grouping set (``totalled``), with the
+    dimensions it totals nulled."""
     plans, row_columns = plan_metrics(query.metrics, query.derived, source)
     dims = [
         text_sql(d.field, f"dimensions.{n}.field", source) for n, d in enumerate(query.dimensions)
@@ -112,8 +113,7 @@ def _cube_sql(query: CubeSpec, star: str, source: FieldSource) -> Sql:
     row_select = sql_join(", ", [d + " AS " + a for d, a in zip(dims, aliases, strict=True)])
     if row_columns.items:
         row_select = row_select + ", " + row_columns.select_sql()
-    partials = [p.partials_sql() for p in plans]
-    partial_names = [[f"m{i}_{j}" for j in range(len(p))] for i, p in enumerate(partials)]
+    states = [f"m{i}" for i in range(len(plans))]
     columns = ", ".join(aliases)
     ctes = [
         Sql("WITH stage0 AS (SELECT ")  # noqa: S608 - constant fragments and ? values
@@ -127,14 +127,7 @@ def _cube_sql(query: CubeSpec, star: str, source: FieldSource) -> Sql:
         + "), leaves AS (SELECT TRUE AS leaf, "
         + columns
         + ", "
-        + sql_join(
-            ", ",
-            [
-                call + " AS " + name
-                for calls, names in zip(partials, partial_names, strict=True)
-                for call, name in zip(calls, names, strict=True)
-            ],
-        )
+        + sql_join(", ", [p.state_sql() + " AS " + m for p, m in zip(plans, states, strict=True)])
         + " FROM stage0 GROUP BY "
         + columns
         + ")"
@@ -157,7 +150,7 @@ def _cube_sql(query: CubeSpec, star: str, source: FieldSource) -> Sql:
         + " SELECT "
         + ", ".join(cell_dims)
         + ", totalled, "
-        + sql_join(", ", [p.merged_sql(n) for p, n in zip(plans, partial_names, strict=True)])
+        + sql_join(", ", [p.merged_sql(m) for p, m in zip(plans, states, strict=True)])
         + Sql(_SETS.format(cells=cells), (masks, (1 << len(aliases)) - 1))
         + "totalled, "
         + ", ".join(a + " NULLS FIRST" for a in aliases)

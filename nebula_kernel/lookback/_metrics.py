@@ -4,7 +4,8 @@ A metric reads a numeric input (a field, or a field derived per snapshot by ``de
 optionally a filter flag; :class:`MetricPlan` holds the SQL of both so the caller can select
 them once per row and aggregate the named columns. ``pNN`` and ``median`` use DuckDB's
 ``quantile_cont``: linear interpolation between the closest ranks, which is Excel's
-PERCENTILE.INC.
+PERCENTILE.INC. A metric over several groups (the cube's cells) combines the aggregate states
+exported per group (``EXPORT_STATE``, ``combine_aggr``), so it is exact for every function.
 """
 
 from __future__ import annotations
@@ -41,6 +42,23 @@ class MetricPlan:
 
     def aggregate_sql(self, qualifier: str) -> Sql:
         """The aggregate over the rows of ``qualifier`` (a fixed table alias)."""
+        call = self._call_sql(qualifier)
+        return call.wrap("coalesce(", ", 0)") if self.function == "sum" else call
+
+    def state_sql(self) -> Sql:
+        """The aggregate over the rows of a group, as its exported state: :meth:`merged_sql`
+        combines the states of several groups."""
+        return self._call_sql("") + " EXPORT_STATE"
+
+    def merged_sql(self, state: str) -> Sql:
+        """The metric over several groups from their :meth:`state_sql` column ``state``. DuckDB
+        combines the states as it does those of its own threads, so this is what
+        :meth:`aggregate_sql` gives over all their rows, quantiles included."""
+        merged = Sql("finalize(combine_aggr(" + state + "))")
+        return merged.wrap("coalesce(", ", 0)") if self.function == "sum" else merged
+
+    def _call_sql(self, qualifier: str) -> Sql:
+        """The aggregate call with its filter, over columns prefixed by ``qualifier``."""
         column = None if self.input_column is None else qualifier + self.input_column
         if self.function == "count":
             call = Sql("count(*)" if column is None else "count(" + column + ")")
@@ -50,36 +68,7 @@ class MetricPlan:
             call = Sql("quantile_cont(" + str(column) + ", ?::DOUBLE)", (self._fraction,))
         if self.flag_column is not None:
             call = call + " FILTER (WHERE " + qualifier + self.flag_column + ")"
-        return call.wrap("coalesce(", ", 0)") if self.function == "sum" else call
-
-    def partials_sql(self) -> tuple[Sql, ...]:
-        """Aggregates over the rows of a group that :meth:`merged_sql` combines across groups,
-        giving what :meth:`aggregate_sql` gives over all their rows: quantiles keep the values
-        themselves (a list), so they stay exact."""
-        if self.function == "count":
-            calls = ["count(*)" if self.input_column is None else f"count({self.input_column})"]
-        elif self.function in ("avg", "average"):
-            calls = [f"sum({self.input_column})", f"count({self.input_column})"]
-        elif self.function in _SIMPLE:
-            calls = [f"{_SIMPLE[self.function]}({self.input_column})"]
-        else:
-            calls = [f"list({self.input_column})"]
-        flag = "" if self.flag_column is None else " FILTER (WHERE " + self.flag_column + ")"
-        return tuple(Sql(call + flag) for call in calls)
-
-    def merged_sql(self, partials: Sequence[str]) -> Sql:
-        """The metric over several groups from the columns of their :meth:`partials_sql`."""
-        first = partials[0]
-        if self.function in ("count", "sum"):
-            return Sql(f"coalesce(sum({first}), 0)")
-        if self.function in ("avg", "average"):
-            return Sql(f"sum({first}) / nullif(sum({partials[1]}), 0)")
-        if self.function in _SIMPLE:
-            return Sql(f"{_SIMPLE[self.function]}({first})")
-        return Sql(
-            f"list_aggregate(flatten(list({first})), 'quantile_cont', ?::DOUBLE)",
-            (self._fraction,),
-        )
+        return call
 
     @property
     def _fraction(self) -> float:

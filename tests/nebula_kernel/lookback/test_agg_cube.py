@@ -123,6 +123,57 @@ def test_hierarchy_with_another_dimension(board: duckdb.DuckDBPyConnection) -> N
     assert all(r[2] in ([], ["Team"]) for r in rows)
 
 
+def test_every_metric_combines_across_leaves(board: duckdb.DuckDBPyConnection) -> None:
+    SnapshotWriter(board, STAR).put(
+        "Story", "W6", {"Team": "Green", "State": "Ready"}, utc(2025, 1, 1)
+    )  # no Points: its cells have no value to aggregate
+    spec = {
+        "dimensions": [{"field": "Team"}, {"field": "State"}],
+        "metrics": [
+            {"as": "valued", "f": "count", "field": "Points"},
+            {"as": "mean", "f": "avg", "field": "Points"},
+            {"as": "low", "f": "min", "field": "Points"},
+            {"as": "high", "f": "max", "field": "Points"},
+            {"as": "p90", "f": "p90", "field": "Points"},
+            {"as": "doneMedian", "f": "median", "field": "Points", "filter": {"State": "Done"}},
+        ],
+        "totals": "rollup",
+    }
+    cells = {(r[0], r[1]): r[3:] for r in cube(board, STAR, spec).rows}
+    # Leaves: Blue/Done [8, 1], Red/Done [5], Red/Ready [3], Green/Ready [] (no Points).
+    # p90 of n sorted values interpolates at rank (n - 1) * 0.9 (PERCENTILE.INC).
+    assert cells == {
+        ("Blue", "Done"): (2, 4.5, 1.0, 8.0, 1 + (8 - 1) * 0.9, 4.5),
+        ("Green", "Ready"): (0, None, None, None, None, None),
+        ("Red", "Done"): (1, 5.0, 5.0, 5.0, 5.0, 5.0),
+        ("Red", "Ready"): (1, 3.0, 3.0, 3.0, 3.0, None),  # the filter keeps no row
+        # Totals combine leaves: Red is [5] + [3], Done only from the Done leaf.
+        ("Blue", None): (2, 4.5, 1.0, 8.0, 1 + (8 - 1) * 0.9, 4.5),
+        ("Green", None): (0, None, None, None, None, None),
+        ("Red", None): (2, 4.0, 3.0, 5.0, 3 + (5 - 3) * 0.9, 5.0),
+        # All of [1, 3, 5, 8]: rank 2.7 lies 0.7 of the way from 5 to 8; Done: [1, 5, 8].
+        (None, None): (4, 4.25, 1.0, 8.0, 5 + (8 - 5) * (3 * 0.9 - 2), 5.0),
+    }
+
+
+def test_no_rows_leave_only_the_grand_total(board: duckdb.DuckDBPyConnection) -> None:
+    metrics = [
+        *COUNT_AND_POINTS,
+        {"as": "p50", "f": "median", "field": "Points"},
+        {"as": "low", "f": "min", "field": "Points"},
+    ]
+    spec: dict[str, Any] = {
+        "filter": {"State": "Gone"},
+        "dimensions": [{"field": "Team"}],
+        "metrics": metrics,
+    }
+    # As with GROUP BY (): the total over no rows exists; count and sum are 0, the rest null.
+    assert cube(board, STAR, spec).rows == ((None, ["Team"], 0, 0.0, None, None),)
+    assert cube(board, STAR, {**spec, "totals": "none"}).rows == ()
+    path = {**spec, "dimensions": [{"field": "Org", "hierarchy": "path"}]}
+    assert cube(board, STAR, path).rows == ()  # a path is never totalled: no grand total
+
+
 def test_cube_at_an_instant_and_with_a_filter(board: duckdb.DuckDBPyConnection) -> None:
     spec: dict[str, Any] = {
         "__At": "2025-01-15T00:00:00Z",
