@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field
 
 from nebula_kernel.lookback._fields import text_sql
-from nebula_kernel.lookback._metrics import plan_metrics, where_sql
+from nebula_kernel.lookback._metrics import MetricPlan, plan_metrics, where_sql
 from nebula_kernel.lookback._paths import parse_timestamp
 from nebula_kernel.lookback._results import ResultTable
 from nebula_kernel.lookback._source import FieldSource, with_source
@@ -53,12 +53,9 @@ _ANCESTORS = (
 )
 # Stage {dst} is stage {src} with its path column {d} replaced by each of the path's ancestors.
 _EXPAND = "{dst} AS (SELECT * REPLACE (unnest({ancestors}) AS {d}) FROM {src})"
-# Parameters: the grouping sets, each as the GROUPING() bits of the dimensions it totals, then
-# the set of the grand total: as with GROUPING SETS, that cell exists even over no rows.
-_SETS = (
-    " FROM (SELECT unnest(?::INTEGER[]) AS totalled) LEFT JOIN {cells} ON TRUE GROUP BY ALL "
-    "HAVING totalled = ? OR count(leaf) > 0 ORDER BY "
-)
+# Each row once per grouping set (parameter: the sets, each as the GROUPING() bits of the
+# dimensions it totals); the cells group them.
+_SETS = " FROM (SELECT *, unnest(?::INTEGER[]) AS totalled FROM {cells}) GROUP BY ALL ORDER BY "
 
 
 class DimensionSpec(QuerySpec):
@@ -87,24 +84,45 @@ def cube(
     names = [d.field for d in query.dimensions]
     output_names_unique(names, "dimensions")
     plans, _ = plan_metrics(query.metrics, query.derived)
+    masks = _grouping_sets(
+        len(names), [d.hierarchy is not None for d in query.dimensions], query.totals
+    )
 
     def fetch(source: FieldSource) -> list[Any]:
-        sql = _cube_sql(query, star, source)
+        sql = _cube_sql(query, star, source, masks)
         return con.execute(sql.text, sql.params).fetchall()
 
-    rows = []
-    for row in with_source(con, star, fetch):
-        mask = row[len(names)]
-        totalled = [n for i, n in enumerate(names) if mask >> (len(names) - 1 - i) & 1]
-        rows.append((*row[: len(names)], totalled, *row[len(names) + 1 :]))
-    return ResultTable((*names, _TOTALS, *(p.name for p in plans)), tuple(rows))
+    cells = with_source(con, star, fetch)
+    return ResultTable(
+        (*names, _TOTALS, *(p.name for p in plans)), _rows(names, masks, plans, cells)
+    )
 
 
-def _cube_sql(query: CubeSpec, star: str, source: FieldSource) -> Sql:
+def _rows(
+    names: Sequence[str], masks: Sequence[int], plans: Sequence[MetricPlan], cells: list[Any]
+) -> tuple[tuple[Any, ...], ...]:
+    """The result rows: each cell with the names of the dimensions it totals in place of its
+    grouping bits; and the grand total over no rows, which exists as with GROUP BY ()."""
+    width = len(names)
+    grand_total = (1 << width) - 1
+    if not cells and grand_total in masks:
+        cells = [(*(None for _ in names), grand_total, *_over_no_rows(plans))]
+    totalled = {m: [n for i, n in enumerate(names) if m >> (width - 1 - i) & 1] for m in masks}
+    return tuple((*c[:width], [*totalled[c[width]]], *c[width + 1 :]) for c in cells)
+
+
+def _over_no_rows(plans: Sequence[MetricPlan]) -> tuple[float | None, ...]:
+    """The metrics over no rows, as the SQL gives them: count 0, sum 0.0 (a DOUBLE), else null."""
+    return tuple(
+        0 if p.function == "count" else 0.0 if p.function == "sum" else None for p in plans
+    )
+
+
+def _cube_sql(query: CubeSpec, star: str, source: FieldSource, masks: Sequence[int]) -> Sql:
     """The leaf cells are aggregated once (``leaves``), each metric as its exported aggregate
     state, each path expanded to its ancestors; then every cell of every grouping set combines
-    the states of its leaves: a leaf row joins each grouping set (``totalled``), with the
-    dimensions it totals nulled."""
+    the states of its leaves: a leaf row is repeated for each of the grouping sets ``masks``
+    (``totalled``), with the dimensions it totals nulled."""
     plans, row_columns = plan_metrics(query.metrics, query.derived, source)
     dims = [
         text_sql(d.field, f"dimensions.{n}.field", source) for n, d in enumerate(query.dimensions)
@@ -124,7 +142,7 @@ def _cube_sql(query: CubeSpec, star: str, source: FieldSource) -> Sql:
         + _valid_at(query.at)
         + " AND "
         + where_sql(query.filter, "filter", source)
-        + "), leaves AS (SELECT TRUE AS leaf, "
+        + "), leaves AS (SELECT "
         + columns
         + ", "
         + sql_join(", ", [p.state_sql() + " AS " + m for p, m in zip(plans, states, strict=True)])
@@ -138,9 +156,6 @@ def _cube_sql(query: CubeSpec, star: str, source: FieldSource) -> Sql:
             src, cells = cells, f"up_{alias}"
             ancestors = _ANCESTORS.format(p=alias)
             ctes.append(Sql(_EXPAND.format(d=alias, ancestors=ancestors, src=src, dst=cells)))
-    masks = _grouping_sets(
-        len(aliases), [d.hierarchy is not None for d in query.dimensions], query.totals
-    )
     cell_dims = [
         f"CASE WHEN totalled & {1 << (len(aliases) - 1 - i)} = 0 THEN {a} END AS {a}"
         for i, a in enumerate(aliases)
@@ -151,7 +166,7 @@ def _cube_sql(query: CubeSpec, star: str, source: FieldSource) -> Sql:
         + ", ".join(cell_dims)
         + ", totalled, "
         + sql_join(", ", [p.merged_sql(m) for p, m in zip(plans, states, strict=True)])
-        + Sql(_SETS.format(cells=cells), (masks, (1 << len(aliases)) - 1))
+        + Sql(_SETS.format(cells=cells), (list(masks),))
         + "totalled, "
         + ", ".join(a + " NULLS FIRST" for a in aliases)
     )
