@@ -108,7 +108,8 @@ _HISTORY_SQL = (
     + " FROM snapshots WHERE eid = ? ORDER BY snapshot_number"
 )
 # A star's change log after a sequence number: its puts are the snapshots they opened, its
-# deletes the snapshots they closed. Parameters: star, after (twice), then the limit.
+# deletes the snapshots they closed. Parameters: star and after, for the puts then the deletes;
+# then the limit.
 _CHANGE_OF = (
     "SELECT star, {seq}, '{op}', type, id, sid, epoch_us({at}), {by}, "  # noqa: S608 - constants
     + _SNAPSHOT_SELECT
