@@ -8,6 +8,8 @@ older Nebula wrote it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -68,6 +70,16 @@ def _write_history(store: ResourceStore, clock: ManualClock) -> None:
     store.delete("Story", "x", star="acme.eng.api")
 
 
+@contextmanager
+def _store_with_history(tmp_path: Path) -> Iterator[tuple[Path, ManualClock, ResourceStore]]:
+    """A store file with :func:`_write_history` in it, open; closed when the block ends."""
+    path = tmp_path / "store.duckdb"
+    clock = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
+    with _open(path, clock) as store:
+        _write_history(store, clock)
+        yield path, clock, store
+
+
 def _as_version_1(path: Path) -> None:
     """Give the store file the shape version 1 wrote: the log apart, snapshots without it."""
     with duckdb.connect(str(path)) as con:
@@ -115,10 +127,7 @@ def _everything(store: ResourceStore) -> dict[str, Any]:
 def test_a_version_1_store_opens_upgraded_with_its_history_and_log_as_they_were(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "store.duckdb"
-    clock = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
-    with _open(path, clock) as store:
-        _write_history(store, clock)
+    with _store_with_history(tmp_path) as (path, clock, store):
         before = _everything(store)
         at = (clock.now() - timedelta(minutes=1)).isoformat()
         found_before = find(store.repo.connection_for_queries(), STAR, {"__At": at}).results
@@ -146,10 +155,7 @@ def test_a_version_1_store_opens_upgraded_with_its_history_and_log_as_they_were(
 def test_an_upgrade_drops_the_lookback_projection_and_the_next_query_makes_it_again(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "store.duckdb"
-    clock = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
-    with _open(path, clock) as store:
-        _write_history(store, clock)
+    with _store_with_history(tmp_path) as (path, clock, store):
         con = store.repo.connection_for_queries()
         project_star(con, STAR)
         expected = list(cube(con, STAR, CUBE).rows)
@@ -169,10 +175,8 @@ def test_an_upgrade_drops_the_lookback_projection_and_the_next_query_makes_it_ag
 def test_an_upgrade_that_fails_leaves_the_store_as_it_was_and_the_file_free(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "store.duckdb"
-    clock = ManualClock(datetime(2026, 3, 1, tzinfo=UTC))
-    with _open(path, clock) as store:
-        _write_history(store, clock)
+    with _store_with_history(tmp_path) as (path, _, _):
+        pass
     _as_version_1(path)
     with duckdb.connect(str(path)) as con:
         # A log that names one snapshot's put twice: the upgrade would give it two rows.
