@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["BENCH_STAR", "RECIPE_VERSION", "LookbackDataset", "lookback_dataset"]
 
 BENCH_STAR = "acme.eng.bench"
-RECIPE_VERSION = "lookback-data-v4"
+RECIPE_VERSION = "lookback-data-v5"
 SNAPSHOTS_PER_ENTITY = 100
 DATA_START = datetime(2024, 1, 1, tzinfo=UTC)
 DATA_END = datetime(2026, 1, 1, tzinfo=UTC)
@@ -186,7 +186,7 @@ SELECT sid, eid, ?, type, id, snapshot_number, valid_from, valid_to,
        CASE WHEN snapshot_number = 1 THEN '{}' ELSE '{' || concat_ws(',', """
     + ", ".join(_PREVIOUS.format(col=c) for c in _FIELDS)
     + """) || '}' END,
-       'e' || sid, changed_by, 1, sid, NULL, NULL
+       'e' || sid, changed_by, 1, sid
 FROM gen
 WINDOW w AS (PARTITION BY eid ORDER BY snapshot_number)
 ORDER BY sid

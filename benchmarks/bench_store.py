@@ -43,9 +43,7 @@ __all__ = ["run"]
 
 WRITERS = 16
 # A snapshot with its place in the change log (seq), as the store writes one.
-_INSERT_SNAPSHOT = (
-    "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)"
-)
+_INSERT_SNAPSHOT = "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _CLOSE_SNAPSHOT = "UPDATE snapshots SET valid_to = ? WHERE sid = ?"
 
 
@@ -321,8 +319,6 @@ def _arrow_round(pa: Any, n: int, r: int) -> tuple[int, Any]:
             "changed_by": pa.array(["bench"] * n, pa.string()),
             "schema_version": pa.array([1] * n, pa.int32()),
             "seq": pa.array([r * n + i + 1 for i in range(n)], pa.int64()),
-            "closed_seq": pa.nulls(n, pa.int64()),
-            "closed_by": pa.nulls(n, pa.string()),
         }
     )
     return r, table

@@ -7,8 +7,8 @@ field that was absent), ``{}`` on creation, and a delete closes the last snapsho
 successor. As in the store, snapshot numbers start at 1 and go on after a delete (the entity
 keeps its ``eid``; re-creating it starts with empty previous values). ``sid`` grows by one per
 snapshot across the whole table. As the store does, each put and delete takes the star's next
-change sequence number: a put on the snapshot it opens (``seq``), a delete on the one it closes
-(``closed_seq``, by which the Lookback projection notices it).
+change sequence number: a put on the snapshot it opens (``seq``), a delete on its row of
+``deletions`` (by which the Lookback projection notices it).
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ OPEN_END: Final = "9999-01-01T00:00:00+00:00"
 # Parameter: the star. The next sid, eid and change sequence number.
 _NEXT_IDS: Final = (
     "SELECT coalesce(max(sid), 0) + 1, coalesce(max(eid), 0) + 1, "
-    "(SELECT coalesce(max(greatest(seq, coalesce(closed_seq, 0))), 0) + 1 FROM snapshots "
-    "WHERE star = ?) FROM snapshots"
+    "(SELECT coalesce(max(seq), 0) + 1 FROM (SELECT seq FROM snapshots WHERE star = ? "
+    "UNION ALL SELECT seq FROM deletions WHERE star = ?)) FROM snapshots"
 )
 _CLOSE: Final = "UPDATE snapshots SET valid_to = ? WHERE sid = ?"
-_DELETE: Final = "UPDATE snapshots SET valid_to = ?, closed_seq = ?, closed_by = ? WHERE sid = ?"
+# Parameters: star, seq, the closed sid, when, by whom.
+_LOG_DELETE: Final = "INSERT INTO deletions VALUES (?, ?, ?, ?, ?)"
 _INSERT: Final = (
     "INSERT INTO snapshots (sid, eid, star, type, id, snapshot_number, valid_from, valid_to, "
     "value, previous_values, etag, changed_by, schema_version, seq) "
@@ -110,11 +111,12 @@ class SnapshotWriter:
     def delete(self, type_: str, id_: str, at: datetime) -> None:
         """Close the open snapshot of ``type_/id_`` at ``at``."""
         previous = self._open.pop((type_, id_))
+        self.con.execute(_CLOSE, [at, previous.sid])
         seq = self._next_ids()[2]
-        self.con.execute(_DELETE, [at, seq, "tester", previous.sid])
+        self.con.execute(_LOG_DELETE, [self.star, seq, previous.sid, at, "tester"])
 
     def _next_ids(self) -> tuple[int, int, int]:
-        row = self.con.execute(_NEXT_IDS, [self.star]).fetchone()
+        row = self.con.execute(_NEXT_IDS, [self.star, self.star]).fetchone()
         assert row is not None
         return int(row[0]), int(row[1]), int(row[2])
 

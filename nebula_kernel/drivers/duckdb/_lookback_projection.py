@@ -16,9 +16,10 @@ of the whole history.
 
 Maintenance happens at query time, from the Lookback side: the writers only ever append
 snapshots (growing ``sid``) and close open ones (``valid_to`` set once), and a close that comes
-without a new snapshot (a delete) sets the snapshot's ``closed_seq``. So the fingerprint (count
-and highest ``sid`` of ``snapshots``, count of ``closed_seq``) moves with every write; while it
-matches the one recorded, the projection is current (one cheap statement per query). Otherwise one
+without a new snapshot (a delete) adds a row to ``deletions``. So the fingerprint (count and
+highest ``sid`` of ``snapshots``, count of ``deletions``, all three read from DuckDB's table
+statistics) moves with every write; while it matches the one recorded, the projection is current
+(one cheap statement per query). Otherwise one
 transaction appends the new snapshots in one ``INSERT … SELECT`` (each document parsed once),
 copies ``valid_to`` onto the rows that were open and are closed now (dropping them from
 ``lookback_current``, which gains the new open rows), and records each star's read point. If
@@ -72,14 +73,17 @@ _TABLES: Final = (
     "snapshot_count BIGINT NOT NULL, max_sid BIGINT NOT NULL, deleted_count BIGINT NOT NULL, "
     "stars VARCHAR[] NOT NULL, slot_count INTEGER NOT NULL)",
 )
-_FINGERPRINT: Final = "SELECT count(*), coalesce(max(sid), 0), count(closed_seq) FROM snapshots"
+_FINGERPRINT: Final = (
+    "SELECT count(*), coalesce(max(sid), 0), (SELECT count(*) FROM deletions) FROM snapshots"
+)
 # Parameters: star, the layout. One row: token, slot count, whether the star is projected,
 # whether the projection is current.
 _CHECK: Final = (
     "SELECT s.token, s.slot_count, list_contains(s.stars, ?), starts_with(s.token, ?) AND "
     "(s.snapshot_count, s.max_sid, s.deleted_count) = (f.n, f.m, f.d) "
     "FROM lookback_projection_state s, "
-    "(SELECT count(*) AS n, coalesce(max(sid), 0) AS m, count(closed_seq) AS d FROM snapshots) f"
+    "(SELECT count(*) AS n, coalesce(max(sid), 0) AS m, (SELECT count(*) FROM deletions) AS d "
+    "FROM snapshots) f"
 )
 _PROJECTED_TABLES: Final = ("lookback_projection", "lookback_current")
 _ALL_TABLES: Final = (

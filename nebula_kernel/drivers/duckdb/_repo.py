@@ -12,7 +12,6 @@ import functools
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,18 +107,17 @@ _HISTORY_SQL = (
     + " FROM snapshots WHERE eid = ? ORDER BY snapshot_number"
 )
 # A star's change log after a sequence number: its puts are the snapshots they opened, its
-# deletes the snapshots they closed. Parameters: star and after, for the puts then the deletes;
-# then the limit.
-_CHANGE_OF = (
-    "SELECT star, {seq}, '{op}', type, id, sid, epoch_us({at}), {by}, "  # noqa: S608 - constants
-    + _SNAPSHOT_SELECT
-    + " FROM snapshots WHERE star = ? AND {seq} > ?"
-)
+# deletes the deletions joined to the snapshots they closed (renamed apart, so that the
+# snapshot's columns are read plain). Parameters: star and after, for the puts then the
+# deletes; then the limit.
 _CHANGES_SQL = (
-    _CHANGE_OF.format(seq="seq", op="put", at="valid_from", by="changed_by")
-    + " UNION ALL "
-    + _CHANGE_OF.format(seq="closed_seq", op="delete", at="valid_to", by="closed_by")
-    + " ORDER BY 2 LIMIT ?"
+    "SELECT star, seq, 'put', type, id, sid, epoch_us(valid_from), changed_by, "  # noqa: S608
+    + _SNAPSHOT_SELECT
+    + " FROM snapshots WHERE star = ? AND seq > ? UNION ALL "
+    "SELECT star, deletion, 'delete', type, id, sid, epoch_us(deleted_at), deleted_by, "
+    + _SNAPSHOT_SELECT
+    + " FROM (SELECT seq AS deletion, sid AS closed, deleted_at, deleted_by FROM deletions "
+    "WHERE star = ? AND seq > ?) JOIN snapshots ON sid = closed ORDER BY 2 LIMIT ?"
 )
 # How many resources' eids a repository remembers (an eid never changes: a resource keeps it
 # through deletes, and head rows are never removed).
@@ -156,8 +154,9 @@ def _head(row: tuple[Any, ...]) -> HeadRow:
 # costs more than the scan.
 _ARROW_ROWS = 1_000
 _INSERT_ONE = {
-    "snapshots": "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "snapshots": "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     "heads": "INSERT INTO heads VALUES (?, ?, ?, ?, ?, ?, ?)",
+    "deletions": "INSERT INTO deletions VALUES (?, ?, ?, ?, ?)",
 }
 # A head is rewritten in place, in the columns that change (a resource keeps its key and eid);
 # only resources new to the store get a row. For a few rows INSERT OR REPLACE, which deletes and
@@ -192,11 +191,9 @@ _SNAPSHOT_COLUMNS = (
     ("changed_by", "string"),
     ("schema_version", "int32"),
 )
-# Where the change log goes: a put's sequence number on the snapshot it opens, a delete's (and
-# who deleted) on the snapshot it closes.
-_LOG_COLUMNS = (("seq", "int64"), ("closed_seq", "int64"), ("closed_by", "string"))
 _COLUMNS = {
-    "snapshots": (*_SNAPSHOT_COLUMNS, *_LOG_COLUMNS),
+    # A snapshot and its place in the change log (the put that opened it).
+    "snapshots": (*_SNAPSHOT_COLUMNS, ("seq", "int64")),
     "heads": (
         ("rkey", "string"),
         ("deleted", "bool"),
@@ -206,27 +203,15 @@ _COLUMNS = {
         ("type", "string"),
         ("id", "string"),
     ),
+    "deletions": (
+        ("star", "string"),
+        ("seq", "int64"),
+        ("sid", "int64"),
+        ("deleted_at", "timestamp"),
+        ("deleted_by", "string"),
+    ),
     "closes": (("sid", "int64"), ("valid_to", "timestamp")),
-    "deletes": (("sid", "int64"), ("valid_to", "timestamp"), *_LOG_COLUMNS[1:]),
 }
-_SQL_TYPES = {"int64": "BIGINT", "timestamp": "TIMESTAMPTZ", "string": "VARCHAR"}
-
-
-def _close_sql(table: str) -> tuple[str, str]:
-    """How the rows of ``table`` (``closes`` or ``deletes``: a sid, then what to set on that
-    snapshot) reach ``snapshots``: one row as a point update, found through the primary key;
-    several joined from lists (here the update appender is twice as slow as this join)."""
-    key, *columns = (name for name, _ in _COLUMNS[table])
-    one = ", ".join(f"{c} = ?" for c in columns)
-    lists = ", ".join(f"unnest(?::{_SQL_TYPES[t]}[]) AS {c}" for c, t in _COLUMNS[table])
-    many = ", ".join(f"{c} = c.{c}" for c in columns)
-    return (
-        f"UPDATE snapshots SET {one} WHERE {key} = ?",  # noqa: S608 - constant names
-        f"UPDATE snapshots SET {many} FROM (SELECT {lists}) c WHERE snapshots.sid = c.sid",  # noqa: S608
-    )
-
-
-_CLOSE_SQL = {table: _close_sql(table) for table in ("closes", "deletes")}
 # Updating the changed columns in place, joined on the key, is 2-3x faster here than INSERT OR
 # REPLACE, which deletes and re-inserts each row and its index entry (10,000 heads, DuckDB 2.0,
 # medians of 10: ~20 ms against ~45 ms).
@@ -241,11 +226,10 @@ _UPDATE_HEADS_FROM_BATCH = (
 _BULK_STATEMENTS = {
     "closes": "UPDATE snapshots SET valid_to = c.valid_to FROM nebula_batch_closes c "
     "WHERE snapshots.sid = c.sid",
-    "deletes": "UPDATE snapshots SET valid_to = c.valid_to, closed_seq = c.closed_seq, "
-    "closed_by = c.closed_by FROM nebula_batch_deletes c WHERE snapshots.sid = c.sid",
     "snapshots": "INSERT INTO snapshots SELECT * FROM nebula_batch_snapshots",
     "heads": _UPDATE_HEADS_FROM_BATCH,
     "new_heads": "INSERT INTO heads SELECT * FROM nebula_batch_new_heads",
+    "deletions": "INSERT INTO deletions SELECT * FROM nebula_batch_deletions",
 }
 
 
@@ -295,67 +279,39 @@ def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[Sequence[Any]]
     return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
 
 
-def _snapshot_columns(rows: Sequence[SnapshotRow]) -> list[Sequence[Any]]:
-    return _columns(rows, len(_SNAPSHOT_COLUMNS))
-
-
 def _head_table(heads: Sequence[HeadRow]) -> Any:
     """The heads as an Arrow table."""
     return _table("heads", _columns([_head_values(h) for h in heads], len(_COLUMNS["heads"])))
 
 
-@dataclass(frozen=True, slots=True)
-class _Logged:
-    """A batch with its change log where it is stored: ``log``, the log columns of the batch's
-    snapshots (see _LOG_COLUMNS); ``closes``, the snapshots puts close (sid, valid_to); and
-    ``deletes``, those deletes close (sid, valid_to, the delete's sequence number, who)."""
-
-    batch: WriteBatch
-    log: list[Sequence[Any]]
-    closes: Sequence[tuple[Any, ...]]
-    deletes: Sequence[tuple[Any, ...]]
-
-    @classmethod
-    def of(cls, batch: WriteBatch) -> _Logged:
-        opened = {c.sid: c.seq for c in batch.changes if c.op == "put"}
-        deleted = {c.sid: (c.seq, c.changed_by) for c in batch.changes if c.op == "delete"}
-        seqs = [opened[s.sid] for s in batch.snapshots]
-        if not deleted:
-            nothing = [None] * len(seqs)
-            return cls(batch, [seqs, nothing, nothing], batch.closes, ())
-        # A snapshot opened and deleted in this batch is inserted closed, with its delete.
-        gone = [deleted.get(s.sid, (None, None)) for s in batch.snapshots]
-        return cls(
-            batch,
-            [seqs, [g[0] for g in gone], [g[1] for g in gone]],
-            [c for c in batch.closes if c[0] not in deleted],
-            [(sid, at, *deleted[sid]) for sid, at in batch.closes if sid in deleted],
-        )
-
-    def snapshot_rows(self) -> list[tuple[Any, ...]]:
-        return [
-            (*s, *log)
-            for s, log in zip(self.batch.snapshots, zip(*self.log, strict=True), strict=True)
-        ]
+def _logged(batch: WriteBatch) -> tuple[list[int], list[tuple[Any, ...]]]:
+    """Where the batch's change log is stored: for each of its snapshots, the sequence number
+    of the put that opened it (its ``seq`` column); and a row of ``deletions`` per delete."""
+    opened = {c.sid: c.seq for c in batch.changes if c.op == "put"}
+    deletions = [
+        (c.star, c.seq, c.sid, c.at, c.changed_by) for c in batch.changes if c.op == "delete"
+    ]
+    return [opened[s.sid] for s in batch.snapshots], deletions
 
 
-def _bulk_tables(logged: _Logged) -> dict[str, Any]:
+def _bulk_tables(batch: WriteBatch) -> dict[str, Any]:
     """The batch as Arrow tables, its rows transposed to columns; the heads of resources new to
     the store apart from those that replace a head row."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    batch = logged.batch
     new = _new_eids(batch)
-    snapshots = _table("snapshots", [*_snapshot_columns(batch.snapshots), *logged.log])
+    seqs, deletions = _logged(batch)
     heads = _head_table(batch.heads)
     is_new = pa.array([h.snapshot.eid in new for h in batch.heads], pa.bool_())
     return {
-        "closes": _table("closes", _columns(logged.closes, len(_COLUMNS["closes"]))),
-        "deletes": _table("deletes", _columns(logged.deletes, len(_COLUMNS["deletes"]))),
-        "snapshots": snapshots,
+        "closes": _table("closes", _columns(batch.closes, len(_COLUMNS["closes"]))),
+        "snapshots": _table(
+            "snapshots", [*_columns(batch.snapshots, len(_SNAPSHOT_COLUMNS)), seqs]
+        ),
         "new_heads": heads.filter(is_new),
         "heads": heads.filter(pc.invert(is_new)),
+        "deletions": _table("deletions", _columns(deletions, len(_COLUMNS["deletions"]))),
     }
 
 
@@ -379,11 +335,10 @@ class _BatchWriter:
         cur = self._cur
         cur.execute("BEGIN")
         try:
-            logged = _Logged.of(batch)
             if len(batch.changes) > _ARROW_ROWS:
-                self._write_bulk(logged)
+                self._write_bulk(batch)
             else:
-                self._write_small(logged)
+                self._write_small(batch)
             cur.execute("COMMIT")
         except BaseException:
             # An appender whose flush failed may still hold its rows: start afresh next time.
@@ -391,20 +346,20 @@ class _BatchWriter:
             cur.execute("ROLLBACK")
             raise
 
-    def _write_small(self, logged: _Logged) -> None:
-        batch = logged.batch
+    def _write_small(self, batch: WriteBatch) -> None:
         new = _new_eids(batch)
-        self._close("closes", logged.closes)
-        self._close("deletes", logged.deletes)
-        self._insert("snapshots", logged.snapshot_rows())
+        seqs, deletions = _logged(batch)
+        self._close(batch.closes)
+        self._insert("snapshots", [(*s, seq) for s, seq in zip(batch.snapshots, seqs, strict=True)])
         self._insert("heads", [_head_values(h) for h in batch.heads if h.snapshot.eid in new])
         self._update_heads(
             [_head_update_values(h) for h in batch.heads if h.snapshot.eid not in new]
         )
+        self._insert("deletions", deletions)
 
-    def _write_bulk(self, logged: _Logged) -> None:
+    def _write_bulk(self, batch: WriteBatch) -> None:
         cur = self._cur
-        tables = {name: table for name, table in _bulk_tables(logged).items() if table.num_rows}
+        tables = {name: table for name, table in _bulk_tables(batch).items() if table.num_rows}
         for name, table in tables.items():
             cur.register(f"nebula_batch_{name}", table)
         try:
@@ -429,13 +384,19 @@ class _BatchWriter:
             appender.append_rows(rows)
             appender.flush()
 
-    def _close(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        one, many = _CLOSE_SQL[table]
-        if len(rows) == 1:
-            sid, *values = rows[0]
-            self._cur.execute(one, [*values, sid])
-        elif rows:
-            self._cur.execute(many, [list(c) for c in zip(*rows, strict=True)])
+    def _close(self, closes: Sequence[tuple[int, datetime]]) -> None:
+        if len(closes) == 1:
+            # A point update finds the row through the primary key instead of joining the table.
+            sid, valid_to = closes[0]
+            self._cur.execute("UPDATE snapshots SET valid_to = ? WHERE sid = ?", [valid_to, sid])
+        elif closes:
+            # Lists as parameters: here the update appender is twice as slow as this join.
+            self._cur.execute(
+                "UPDATE snapshots SET valid_to = c.valid_to "
+                "FROM (SELECT unnest(?::BIGINT[]) AS sid, unnest(?::TIMESTAMPTZ[]) AS valid_to) c "
+                "WHERE snapshots.sid = c.sid",
+                [[c[0] for c in closes], [c[1] for c in closes]],
+            )
 
     def _update_heads(self, rows: list[tuple[Any, ...]]) -> None:
         if len(rows) == 1:
@@ -578,8 +539,8 @@ class DuckDbResourceRepo:
         ).fetchall()[0]
         seqs = dict(
             cur.execute(
-                "SELECT star, max(greatest(seq, coalesce(closed_seq, 0))) FROM snapshots "
-                "GROUP BY star"
+                "SELECT star, max(seq) FROM (SELECT star, seq FROM snapshots UNION ALL "
+                "SELECT star, seq FROM deletions) GROUP BY star"
             ).fetchall()
         )
         return int(sid), int(eid), {str(k): int(v) for k, v in seqs.items()}

@@ -6,9 +6,10 @@ the snapshot's ``sid``, not a copy of it, so a write changes two narrow columns 
 copied the whole snapshot, its documents included, on every write).
 
 ``snapshots`` is also each star's change log, for subscribers that resume: a put is the snapshot
-it opened (``seq`` is its place in the star's sequence), a delete the snapshot it closed
-(``closed_seq``, ``closed_by``; null on every other snapshot). Version 1 kept the log in a table
-of its own, one more row written per change for what the snapshot already says.
+it opened (``seq`` is its place in the star's sequence). A delete opens no snapshot, so it has a
+row in ``deletions`` (its sequence number, the snapshot it closed, when and by whom). Version 1
+logged every change in a table of its own: one more row per write, saying again what the
+snapshot says.
 """
 
 from __future__ import annotations
@@ -31,9 +32,7 @@ _SNAPSHOTS_TABLE = """CREATE TABLE IF NOT EXISTS {name} (
         etag VARCHAR NOT NULL,
         changed_by VARCHAR NOT NULL,
         schema_version INTEGER NOT NULL,
-        seq BIGINT NOT NULL,
-        closed_seq BIGINT,
-        closed_by VARCHAR)"""
+        seq BIGINT NOT NULL)"""
 
 # Each resource's latest snapshot (closed if the resource is deleted), keyed by 'star/type/id'
 # for point reads and eTag checks; the key's parts again, for listing a star's resources.
@@ -64,6 +63,12 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
         PRIMARY KEY (star, name, version))""",
     _SNAPSHOTS_TABLE.format(name="snapshots"),
     _HEADS_TABLE.format(name="heads"),
+    """CREATE TABLE IF NOT EXISTS deletions (
+        star VARCHAR NOT NULL,
+        seq BIGINT NOT NULL,
+        sid BIGINT NOT NULL,
+        deleted_at TIMESTAMPTZ NOT NULL,
+        deleted_by VARCHAR NOT NULL)""",
 )
 
 # The columns of version 1's snapshots, as the upgrade from it selects them.
@@ -81,9 +86,10 @@ UPGRADES: dict[int, tuple[str, ...]] = {
         _SNAPSHOTS_TABLE.format(name="snapshots_v2"),
         "INSERT INTO snapshots_v2 SELECT "  # noqa: S608 - constants only
         + _V1_SNAPSHOT_COLUMNS
-        + ", coalesce(p.seq, 0), d.seq, d.changed_by FROM snapshots s "
-        "LEFT JOIN changes p ON p.sid = s.sid AND p.op = 'put' "
-        "LEFT JOIN changes d ON d.sid = s.sid AND d.op = 'delete' ORDER BY s.sid",
+        + ", coalesce(p.seq, 0) FROM snapshots s "
+        "LEFT JOIN changes p ON p.sid = s.sid AND p.op = 'put' ORDER BY s.sid",
+        "INSERT INTO deletions SELECT star, seq, sid, committed_at, changed_by FROM changes "
+        "WHERE op = 'delete' ORDER BY star, seq",
         "DROP TABLE snapshots",
         "DROP TABLE changes",
         "ALTER TABLE snapshots_v2 RENAME TO snapshots",

@@ -181,7 +181,7 @@ def test_sql_and_python_agree(
     rows = _rows(docs)
     con.execute("DELETE FROM snapshots")
     con.executemany(
-        "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+        "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(*row, row[0]) for row in rows],
     )
     in_sql = [

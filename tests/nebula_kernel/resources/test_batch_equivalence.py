@@ -10,8 +10,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
+import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -51,7 +52,8 @@ class CrashingRepo(DuckDbResourceRepo):
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
-        self._batches = _BatchWriter(_FailingCommit(self._writer, self))
+        cursor = cast("duckdb.DuckDBPyConnection", _FailingCommit(self._writer, self))
+        self._batches = _BatchWriter(cursor)
 
 
 class _FailingCommit:

@@ -87,12 +87,12 @@ def _as_version_1(path: Path) -> None:
         con.execute(_V1_CHANGES)
         con.execute(
             "INSERT INTO changes SELECT star, seq, 'put', type, id, sid, valid_from, changed_by "
-            "FROM snapshots UNION ALL SELECT star, closed_seq, 'delete', type, id, sid, "
-            "valid_to, closed_by FROM snapshots WHERE closed_seq IS NOT NULL"
+            "FROM snapshots UNION ALL SELECT d.star, d.seq, 'delete', s.type, s.id, s.sid, "
+            "d.deleted_at, d.deleted_by FROM deletions d JOIN snapshots s USING (sid)"
         )
         con.execute(
-            "CREATE TABLE v1_heads AS SELECT h.rkey, h.deleted, s.* EXCLUDE (seq, closed_seq, "
-            "closed_by) FROM heads h JOIN snapshots s ON s.sid = h.sid"
+            "CREATE TABLE v1_heads AS SELECT h.rkey, h.deleted, s.* EXCLUDE (seq) "
+            "FROM heads h JOIN snapshots s ON s.sid = h.sid"
         )
         con.execute("DROP TABLE heads")
         con.execute(_V1_HEADS)
@@ -103,6 +103,7 @@ def _as_version_1(path: Path) -> None:
         con.execute(_V1_SNAPSHOTS)
         con.execute("INSERT INTO snapshots SELECT * FROM v1")
         con.execute("DROP TABLE v1")
+        con.execute("DROP TABLE deletions")
         con.execute("UPDATE nebula_meta SET value = '1' WHERE key = 'schema_version'")
         con.execute("COMMIT")
 
