@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["BENCH_STAR", "RECIPE_VERSION", "LookbackDataset", "lookback_dataset"]
 
 BENCH_STAR = "acme.eng.bench"
-RECIPE_VERSION = "lookback-data-v5"
+RECIPE_VERSION = "lookback-data-v6"
 SNAPSHOTS_PER_ENTITY = 100
 DATA_START = datetime(2024, 1, 1, tzinfo=UTC)
 DATA_END = datetime(2026, 1, 1, tzinfo=UTC)

@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 BENCH_STAR = "acme.eng.bench"
-DATA_VERSION = "store-data-v4"
+DATA_VERSION = "store-data-v5"
 HOT_ID = "hot"
 DATA_START = datetime(2025, 1, 1, tzinfo=UTC)
 _DATA_DIR = Path(__file__).parent / ".data"

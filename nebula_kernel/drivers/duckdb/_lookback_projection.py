@@ -16,13 +16,15 @@ of the whole history.
 
 Maintenance happens at query time, from the Lookback side: the writers only ever append
 snapshots (growing ``sid``) and close open ones (``valid_to`` set once), and a close that comes
-without a new snapshot (a delete) adds a row to ``deletions``. So the fingerprint (count and
-highest ``sid`` of ``snapshots``, count of ``deletions``, all three read from DuckDB's table
+without a new snapshot (a delete) adds a row to ``deletions``; a value rewritten in place (a
+schema migration's write-back) adds one to ``rewrites``. So the fingerprint (count and highest
+``sid`` of ``snapshots``, counts of ``deletions`` and ``rewrites``, all read from DuckDB's table
 statistics) moves with every write; while it matches the one recorded, the projection is current
 (one cheap statement per query). Otherwise one
 transaction appends the new snapshots in one ``INSERT … SELECT`` (each document parsed once),
-copies ``valid_to`` onto the rows that were open and are closed now (dropping them from
-``lookback_current``, which gains the new open rows), and records each star's read point. If
+projects again the rows rewritten since, copies ``valid_to`` onto the rows that were open and
+are closed now (dropping them from ``lookback_current``, which gains the new open rows), and
+records each star's read point. If
 the projected rows are no longer a prefix of ``snapshots`` (rows were removed), the projection
 is rebuilt, and so is one whose token names another layout of these tables. A read-only
 connection uses the projection only while it is current.
@@ -71,19 +73,20 @@ _TABLES: Final = (
     # (slots are cached in memory under the token and that number).
     "CREATE TABLE IF NOT EXISTS lookback_projection_state (token VARCHAR NOT NULL, "
     "snapshot_count BIGINT NOT NULL, max_sid BIGINT NOT NULL, deleted_count BIGINT NOT NULL, "
-    "stars VARCHAR[] NOT NULL, slot_count INTEGER NOT NULL)",
+    "rewritten_count BIGINT NOT NULL, stars VARCHAR[] NOT NULL, slot_count INTEGER NOT NULL)",
 )
 _FINGERPRINT: Final = (
-    "SELECT count(*), coalesce(max(sid), 0), (SELECT count(*) FROM deletions) FROM snapshots"
+    "SELECT count(*), coalesce(max(sid), 0), (SELECT count(*) FROM deletions), "
+    "(SELECT count(*) FROM rewrites) FROM snapshots"
 )
 # Parameters: star, the layout. One row: token, slot count, whether the star is projected,
 # whether the projection is current.
 _CHECK: Final = (
     "SELECT s.token, s.slot_count, list_contains(s.stars, ?), starts_with(s.token, ?) AND "
-    "(s.snapshot_count, s.max_sid, s.deleted_count) = (f.n, f.m, f.d) "
+    "(s.snapshot_count, s.max_sid, s.deleted_count, s.rewritten_count) = (f.n, f.m, f.d, f.r) "
     "FROM lookback_projection_state s, "
-    "(SELECT count(*) AS n, coalesce(max(sid), 0) AS m, (SELECT count(*) FROM deletions) AS d "
-    "FROM snapshots) f"
+    "(SELECT count(*) AS n, coalesce(max(sid), 0) AS m, (SELECT count(*) FROM deletions) AS d, "
+    "(SELECT count(*) FROM rewrites) AS r FROM snapshots) f"
 )
 _PROJECTED_TABLES: Final = ("lookback_projection", "lookback_current")
 _ALL_TABLES: Final = (
@@ -108,6 +111,8 @@ _CLOSE_OPEN_ROWS: Final = (
     + " AND s.valid_to <> "
     + OPEN_END_SQL
 )
+# Parameter: the rewrites already projected.
+_DROP_REWRITTEN: Final = "DELETE FROM {table} WHERE sid IN (SELECT sid FROM rewrites WHERE n > ?)"
 _DROP_CLOSED_CURRENT: Final = (
     "DELETE FROM lookback_current USING snapshots s WHERE lookback_current.sid = s.sid "  # noqa: S608 - constants only
     "AND s.valid_to <> " + OPEN_END_SQL
@@ -216,15 +221,23 @@ def _catch_up_in_transaction(con: duckdb.DuckDBPyConnection, star: str) -> None:
         con.execute(statement)
     fingerprint = con.execute(_FINGERPRINT).fetchone()
     assert fingerprint is not None
-    token, watermark, known_stars = (_LAYOUT + str(uuid.uuid4()), 0, []) if state is None else state
+    token, watermark, rewrites_seen, known_stars = (
+        (_LAYOUT + str(uuid.uuid4()), 0, 0, []) if state is None else state
+    )
     if not _is_prefix(con, watermark, known_stars):
         for table in _PROJECTED_TABLES:
             con.execute("DELETE FROM " + table)  # noqa: S608 - a constant
         watermark = 0
+    for table in _PROJECTED_TABLES:  # projected again below, from their new values
+        con.execute(_DROP_REWRITTEN.format(table=table), [rewrites_seen])
     stars = sorted({*known_stars, star})
-    # New snapshots of projected stars, and all of a star projected for the first time.
-    where = "list_contains(?::VARCHAR[], star) AND (sid > ? OR star = ?)"
-    params = [stars, watermark, "" if star in known_stars else star]
+    # New snapshots of projected stars, all of a star projected for the first time, and the
+    # snapshots rewritten since the last catch-up.
+    where = (
+        "list_contains(?::VARCHAR[], star) AND (sid > ? OR star = ? OR "
+        "sid IN (SELECT sid FROM rewrites WHERE n > ?))"
+    )
+    params = [stars, watermark, "" if star in known_stars else star, rewrites_seen]
     slots, recorded = _add_slots(con, where, params)
     con.execute(_insert_sql(slots, where), params)
     con.execute(_CLOSE_OPEN_ROWS)
@@ -238,13 +251,14 @@ def _catch_up_in_transaction(con: duckdb.DuckDBPyConnection, star: str) -> None:
     con.execute(_STAR_POINTS, [stars])
     con.execute("DELETE FROM lookback_projection_state")
     con.execute(
-        "INSERT INTO lookback_projection_state VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO lookback_projection_state VALUES (?, ?, ?, ?, ?, ?, ?)",
         [token, *fingerprint, stars, recorded],
     )
 
 
 def _state(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
-    """The recorded token, watermark and stars, if there is a projection (of any layout)."""
+    """The recorded token, watermark, rewrites seen and stars, if there is a projection (of any
+    layout)."""
     # Asked of the catalog: a failed statement would abort the caller's transaction.
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'lookback_projection_state' "
@@ -252,7 +266,9 @@ def _state(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
     ).fetchone()
     if not found or not found[0]:
         return None
-    return con.execute("SELECT token, max_sid, stars FROM lookback_projection_state").fetchone()
+    return con.execute(
+        "SELECT token, max_sid, rewritten_count, stars FROM lookback_projection_state"
+    ).fetchone()
 
 
 def _is_prefix(con: duckdb.DuckDBPyConnection, watermark: int, stars: list[str]) -> bool:

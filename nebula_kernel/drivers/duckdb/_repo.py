@@ -625,7 +625,15 @@ class DuckDbResourceRepo:
     def rewrite_current(self, key: Key, sid: int, value: str, schema_version: int) -> None:
         # The head names the snapshot; the committer checked that it still names ``sid``.
         with self._write_lock:
-            self._writer.execute(
-                "UPDATE snapshots SET value = ?, schema_version = ? WHERE sid = ?",
-                [value, schema_version, sid],
-            )
+            cur = self._writer
+            cur.execute("BEGIN")
+            try:
+                cur.execute(
+                    "UPDATE snapshots SET value = ?, schema_version = ? WHERE sid = ?",
+                    [value, schema_version, sid],
+                )
+                cur.execute("INSERT INTO rewrites SELECT count(*) + 1, ? FROM rewrites", [sid])
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise

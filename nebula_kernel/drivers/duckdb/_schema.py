@@ -69,6 +69,12 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
         sid BIGINT NOT NULL,
         deleted_at TIMESTAMPTZ NOT NULL,
         deleted_by VARCHAR NOT NULL)""",
+    # The snapshots whose value was rewritten in place (a schema migration writing the current
+    # snapshot back at the new version), numbered 1, 2, ... so that a reader of snapshots that
+    # keeps a derived copy (the Lookback projection) knows which it has not seen yet.
+    """CREATE TABLE IF NOT EXISTS rewrites (
+        n BIGINT NOT NULL,
+        sid BIGINT NOT NULL)""",
 )
 
 # The columns of version 1's snapshots, as the upgrade from it selects them.

@@ -313,3 +313,34 @@ def test_an_unchanged_write_is_no_crossing_and_a_recreation_is_one_on_both_sourc
         assert projected_source(plain, STAR) is None
         for con in (projected, plain):
             assert [row[3:] for row in transitions(con, STAR, spec).rows] == [(4, 0, 4)]
+
+
+def test_a_value_a_migration_writes_back_is_projected_again(tmp_path: Path) -> None:
+    """Reading a resource of an older type version writes its current snapshot back, in place,
+    at the new version; the projection reads the new value from then on, in the history and in
+    the current rows."""
+    from nebula_kernel.drivers.duckdb import DuckDbResourceRepo
+    from nebula_kernel.resources import ResourceStore
+
+    with ResourceStore(DuckDbResourceRepo(tmp_path / "store.duckdb"), default_star=STAR) as store:
+        store.define_type("Story", json_schema={"type": "object"})
+        for entity in ("a", "b", "c"):
+            store.put("Story", entity, {"State": "Ready"})
+        con = store.repo.connection_for_queries()
+        project_star(con, STAR)
+        store.define_type(
+            "Story",
+            json_schema={"type": "object"},
+            version=2,
+            migrate=lambda value: {"State": str(value["State"]).lower()},
+        )
+        assert store.get("Story", "b").value == {"State": "ready"}  # written back
+        spec = {"dimensions": [{"field": "State"}], "metrics": [{"as": "n", "f": "count"}]}
+        assert list(cube(con, STAR, spec).rows) == [
+            ("Ready", [], 2),
+            ("ready", [], 1),
+            (None, ["State"], 3),
+        ]
+        found = find(con, STAR, {"find": {"State": "ready"}, "fields": ["_Id", "State"]})
+        assert found.results == ({"_Id": "b", "State": "ready"},)
+        assert projected_source(con, STAR) is not None  # answered by the projection
