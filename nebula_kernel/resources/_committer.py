@@ -23,11 +23,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from itertools import repeat
 from typing import Any, TypeVar, cast
 
 from nebula_kernel._json import dumps, loads_many
+from nebula_kernel._time import ONE_MICROSECOND
 from nebula_kernel.errors import (
     ConflictItem,
     NebulaError,
@@ -53,7 +54,6 @@ __all__ = ["Committer", "Publish", "PreparedTx", "Retry"]
 Key = tuple[str, str, str]
 _Row = TypeVar("_Row", bound=tuple[Any, ...])
 log = logging.getLogger("nebula.resources")
-_ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 def _new_etags(count: int) -> list[str]:
@@ -255,7 +255,7 @@ class Committer:
         now = self._clock.now()
         last = self._last_at.get(star)
         if last is not None and now <= last:
-            now = last + _ONE_MICROSECOND
+            now = last + ONE_MICROSECOND
         self._last_at[star] = now
         return now
 
