@@ -39,6 +39,7 @@ from typing import Any, Final
 
 import duckdb
 
+from nebula_kernel.drivers.duckdb._schema import LOOKBACK_TABLES
 from nebula_kernel.errors import InvalidQuery
 from nebula_kernel.lookback._paths import parse_path
 from nebula_kernel.lookback._read_point import OPEN_END_SQL
@@ -88,13 +89,8 @@ _CHECK: Final = (
     "(SELECT count(*) AS n, coalesce(max(sid), 0) AS m, (SELECT count(*) FROM deletions) AS d, "
     "(SELECT count(*) FROM rewrites) AS r FROM snapshots) f"
 )
+# The tables with a row per projected snapshot (history) or per live resource (current).
 _PROJECTED_TABLES: Final = ("lookback_projection", "lookback_current")
-_ALL_TABLES: Final = (
-    *_PROJECTED_TABLES,
-    "lookback_projection_fields",
-    "lookback_projection_stars",
-    "lookback_projection_state",
-)
 _POINT_SQL: Final = "SELECT max_sid AS sid, at_us FROM lookback_projection_stars WHERE star = ?"
 # Parameter: the projected stars (one with no snapshots yet has the point 0:0).
 _STAR_POINTS: Final = (
@@ -162,11 +158,18 @@ def project_star(con: duckdb.DuckDBPyConnection, star: str) -> None:
     _catch_up(con, star)
 
 
+# What _CHECK says of a projection whose state has another layout's columns: there is one, to
+# be made again (its token names no layout of these tables).
+_OTHER_LAYOUT: Final = ("", 0, True, False)
+
+
 def _check(con: duckdb.DuckDBPyConnection, star: str) -> tuple[Any, ...] | None:
     try:
         return con.execute(_CHECK, [star, _LAYOUT]).fetchone()
-    except (duckdb.CatalogException, duckdb.BinderException):  # none yet, or of a store to upgrade
+    except duckdb.CatalogException:  # no projection yet, or a store still to upgrade
         return None
+    except duckdb.BinderException:
+        return _OTHER_LAYOUT
 
 
 def _cached_source(con: duckdb.DuckDBPyConnection, token: str, slot_count: int) -> FieldSource:
@@ -212,18 +215,23 @@ def _catch_up(con: duckdb.DuckDBPyConnection, star: str) -> None:
 
 
 def _catch_up_in_transaction(con: duckdb.DuckDBPyConnection, star: str) -> None:
-    state = _state(con)
-    if state is not None and not str(state[0]).startswith(_LAYOUT):
-        for table in _ALL_TABLES:
+    token = _recorded_token(con)
+    if token is not None and not token.startswith(_LAYOUT):
+        for table in LOOKBACK_TABLES:
             con.execute("DROP TABLE IF EXISTS " + table)
-        state = None
+        token = None
     for statement in _TABLES:
         con.execute(statement)
     fingerprint = con.execute(_FINGERPRINT).fetchone()
     assert fingerprint is not None
-    token, watermark, rewrites_seen, known_stars = (
-        (_LAYOUT + str(uuid.uuid4()), 0, 0, []) if state is None else state
-    )
+    if token is None:
+        token, watermark, rewrites_seen, known_stars = _LAYOUT + str(uuid.uuid4()), 0, 0, []
+    else:
+        state = con.execute(
+            "SELECT max_sid, rewritten_count, stars FROM lookback_projection_state"
+        ).fetchone()
+        assert state is not None
+        watermark, rewrites_seen, known_stars = state
     if not _is_prefix(con, watermark, known_stars):
         for table in _PROJECTED_TABLES:
             con.execute("DELETE FROM " + table)  # noqa: S608 - a constant
@@ -256,9 +264,9 @@ def _catch_up_in_transaction(con: duckdb.DuckDBPyConnection, star: str) -> None:
     )
 
 
-def _state(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
-    """The recorded token, watermark, rewrites seen and stars, if there is a projection (of any
-    layout)."""
+def _recorded_token(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The projection's token, if there is a projection, of whatever layout (every layout's
+    state has its token, the layout first)."""
     # Asked of the catalog: a failed statement would abort the caller's transaction.
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'lookback_projection_state' "
@@ -266,9 +274,8 @@ def _state(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...] | None:
     ).fetchone()
     if not found or not found[0]:
         return None
-    return con.execute(
-        "SELECT token, max_sid, rewritten_count, stars FROM lookback_projection_state"
-    ).fetchone()
+    row = con.execute("SELECT token FROM lookback_projection_state").fetchone()
+    return None if row is None else str(row[0])
 
 
 def _is_prefix(con: duckdb.DuckDBPyConnection, watermark: int, stars: list[str]) -> bool:

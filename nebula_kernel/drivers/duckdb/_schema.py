@@ -14,7 +14,7 @@ snapshot says.
 
 from __future__ import annotations
 
-__all__ = ["SCHEMA_STATEMENTS", "SCHEMA_VERSION", "UPGRADES"]
+__all__ = ["LOOKBACK_TABLES", "SCHEMA_STATEMENTS", "SCHEMA_VERSION", "UPGRADES"]
 
 SCHEMA_VERSION = 3
 
@@ -77,6 +77,16 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
         sid BIGINT NOT NULL)""",
 )
 
+LOOKBACK_TABLES: tuple[str, ...] = (
+    "lookback_projection",
+    "lookback_current",
+    "lookback_projection_fields",
+    "lookback_projection_stars",
+    "lookback_projection_state",
+)
+"""The Lookback projection's tables (see ``_lookback_projection``): derived from ``snapshots``,
+made again by the next Lookback query whenever they are missing."""
+
 # The columns of version 1's snapshots, as the upgrade from it selects them.
 _V1_SNAPSHOT_COLUMNS = (
     "s.sid, s.eid, s.star, s.type, s.id, s.snapshot_number, s.valid_from, s.valid_to, s.value, "
@@ -99,16 +109,7 @@ UPGRADES: dict[int, tuple[str, ...]] = {
         "DROP TABLE snapshots",
         "DROP TABLE changes",
         "ALTER TABLE snapshots_v2 RENAME TO snapshots",
-        *(
-            "DROP TABLE IF EXISTS " + table
-            for table in (
-                "lookback_projection",
-                "lookback_current",
-                "lookback_projection_fields",
-                "lookback_projection_stars",
-                "lookback_projection_state",
-            )
-        ),
+        *("DROP TABLE IF EXISTS " + table for table in LOOKBACK_TABLES),
     ),
     # From version 2: heads point at their snapshots instead of copying them.
     2: (

@@ -275,9 +275,10 @@ def test_a_projection_of_an_older_layout_is_read_on_the_json_then_made_again(
             writer.put("Story", entity, {"State": state}, T0 + timedelta(hours=hours))
         writer.delete("Story", "b", T0 + timedelta(hours=3))
         project_star(con, STAR)
-        # As a projection made before the current rows and has_prior existed.
+        # As a projection made before the current rows, has_prior and rewrites existed.
         con.execute("DROP TABLE lookback_current")
         con.execute("ALTER TABLE lookback_projection DROP COLUMN has_prior")
+        con.execute("ALTER TABLE lookback_projection_state DROP COLUMN rewritten_count")
         con.execute("UPDATE lookback_projection_state SET token = 'a-token-of-layout-1'")
     with duckdb.connect(path, read_only=True) as con:
         assert projected_source(con, STAR) is None
